@@ -1,0 +1,40 @@
+"""Train the candidate `cpu` recipes and keep their logs (PSNR versus minutes).
+
+Usage: ``python benchmarks/recipes.py NAME [NAME ...]`` runs each named recipe below into
+``benchmarks/recipes/NAME/`` (history.json, sidecar; the weights are not committed). The
+predictions written before each run and what was measured are in ``benchmarks/NOTES.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from drcn_lib.engine.loop import train
+from drcn_lib.engine.presets import preset
+
+HERE = Path(__file__).resolve().parent
+
+RECIPES = {
+    # the issue's reference point: constant Adam 5e-4, batch 32, alpha linear over the 1st half
+    "f64-adam5e-4-const": preset("cpu", lr=5e-4, lr_schedule="constant", warmup_steps=0,
+                                 augment=False, steps=1500, val_every=100),
+    "f64-adam1e-3-cosine": preset("cpu", steps=1500, val_every=100),
+    "f32-adam2e-3-cosine": preset("cpu", filters=32, lr=2e-3, steps=3000, val_every=200),
+    "f64-adam1e-3-cosine-alpha0.25": preset("cpu", steps=1500, val_every=100,
+                                            alpha_decay_fraction=0.25),
+    "f64-adam2e-3-cosine": preset("cpu", lr=2e-3, steps=1500, val_every=100, grad_clip=1.0),
+    "f64-adam1e-3-cosine-b16": preset("cpu", batch_size=16, steps=3000, val_every=200),
+}
+
+
+def main(names: list[str]) -> None:
+    for name in names:
+        cfg = RECIPES[name]
+        out = HERE / "recipes" / name
+        train(cfg, out, resume=(out / "checkpoint.pt").exists(), progress=False,
+              command=f"python benchmarks/recipes.py {name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(RECIPES))

@@ -1,0 +1,365 @@
+"""Training patches cut as the DRCN paper cuts them, cached on disk and served in resumable batches.
+
+Kim, Lee & Lee (CVPR 2016) train on the 91 images of ``T91`` cut into 41 x 41
+patches with stride 21. For each training image and scale ``s`` we call
+:func:`drcn_lib.data.sets.benchmark_pair` (so training inputs are made exactly like test inputs:
+modcrop, MATLAB bicubic down by ``1/s`` and back up, Y of MATLAB ``rgb2ycbcr``) and take the same
+``P x P`` window from the bicubic-upsampled Y (the input ``x``) and the HR Y (the target ``y``).
+Windows start at 0, stride, 2 stride, ... and must fit inside the image; nothing is padded.
+
+Arrays are ``float32`` Y / 255, layout ``N x 1 x P x P``: targets lie in [16/255, 235/255] for
+RGB images (MATLAB's Y range) and [0, 1] for grey ones; inputs are the benchmark's unclipped
+bicubic, so cubic overshoot can leave them a little outside [0, 1] (up to 1.024 on T91), exactly
+as the test inputs of :func:`benchmark_pair` are.
+
+Optional augmentation, off by default since the paper describes none: the 8 flips and rotations
+of each image (``augment=True``), and extra HR copies shrunk by ``downscales`` (e.g.
+``(0.9, 0.8, 0.7, 0.6)``, as VDSR-style scripts do), both applied to the HR image *before* the
+LR/bicubic pair is made.
+
+Built once per configuration and stored under ``cache_root()/patches/`` as ``.npy`` files,
+keyed by a hash of the images' file checksums, the :class:`PatchSpec` and the source code of the
+protocol modules (so a fix to the resize invalidates old patches), written atomically and
+memory-mapped on load. :class:`PatchBatches` shuffles with a seeded ``torch.Generator`` per epoch,
+so batch ``t`` is a pure function of ``(seed, t)`` and training can resume bitwise at any step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from drcn_lib import settings
+from drcn_lib.data.registry import file_sha256, find_set
+from drcn_lib.errors import DataError, ImageError
+
+FORMAT_VERSION = 1
+
+
+class SkippedImageWarning(UserWarning):
+    """Some training images were too small to give a single patch and were left out."""
+
+
+@dataclass(frozen=True)
+class PatchSpec:
+    """How to cut training patches (paper defaults: T91, 41 x 41, stride 21, no augmentation).
+
+    ``scale`` is one factor (DRCN trains one model per scale) or a tuple of factors for a
+    multi-scale training set. ``downscales`` lists extra HR shrink factors in (0, 1).
+    ``max_images`` keeps only the first images (sorted by name), for smoke runs.
+    """
+
+    set_name: str = "T91"
+    scale: int | tuple[int, ...] = 3
+    patch: int = 41
+    stride: int = 21
+    augment: bool = False
+    downscales: tuple[float, ...] = ()
+    max_images: int | None = None
+
+    def __post_init__(self) -> None:
+        scales = self.scales
+        if not scales or any(not isinstance(s, int) or isinstance(s, bool) or s < 2
+                             for s in scales):
+            raise DataError(f"scale must be an integer >= 2 or a tuple of them, got {self.scale!r}")
+        for field, value in (("patch", self.patch), ("stride", self.stride)):
+            if not isinstance(value, int) or value < 1:
+                raise DataError(f"{field} must be a positive integer, got {value!r}")
+        if any(not 0 < d < 1 for d in self.downscales):
+            raise DataError(
+                f"downscales must lie in (0, 1), e.g. (0.9, 0.8), got {self.downscales}"
+            )
+        if self.max_images is not None and self.max_images < 1:
+            raise DataError(f"max_images must be None or >= 1, got {self.max_images!r}")
+
+    @property
+    def scales(self) -> tuple[int, ...]:
+        """The scale factors as a tuple, whether one or several were given."""
+        return (self.scale,) if isinstance(self.scale, int) else tuple(self.scale)
+
+    def describe(self) -> str:
+        """A short name used for cache folders: ``T91-x3-p41-s21``."""
+        aug = "-aug8" if self.augment else ""
+        ds = "-ds" + "_".join(f"{d:g}" for d in self.downscales) if self.downscales else ""
+        n = f"-n{self.max_images}" if self.max_images else ""
+        xs = "x" + "_".join(map(str, self.scales))
+        return f"{self.set_name}-{xs}-p{self.patch}-s{self.stride}{aug}{ds}{n}"
+
+
+@dataclass(frozen=True)
+class PatchArrays:
+    """Cut patches: ``inputs`` (bicubic Y) and ``targets`` (HR Y), both ``float32`` Y / 255
+    (inputs unclipped, see the module doc), ``N x 1 x P x P`` (numpy, possibly memory-mapped
+    read-only), and ``scales`` (``N``, int) saying which factor made each patch."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    scales: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+def _dihedral(img: np.ndarray, k: int) -> np.ndarray:
+    """The k-th of the 8 flips/rotations (k in 0..7): rotate 90 k degrees, mirror if k >= 4."""
+    out = np.rot90(img, k % 4, axes=(0, 1))
+    return np.ascontiguousarray(out[:, ::-1] if k >= 4 else out)
+
+
+def _count(length: int, patch: int, stride: int) -> int:
+    return 0 if length < patch else (length - patch) // stride + 1
+
+
+def _load(images: Sequence[Path | np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    from drcn_lib.image_io import load_image
+
+    loaded = []
+    for i, item in enumerate(images):
+        if isinstance(item, np.ndarray):
+            loaded.append((f"image[{i}]", item))
+        else:
+            loaded.append((Path(item).name, load_image(Path(item))))
+    return loaded
+
+
+def build_patches(
+    spec: PatchSpec,
+    images: Sequence[Path | np.ndarray] | None = None,
+    out_dir: Path | None = None,
+) -> PatchArrays:
+    """Cut the patches of ``spec`` from ``images`` (paths or uint8 arrays; default: the set's
+    files from :func:`find_set`). With ``out_dir`` the arrays are written there as ``.npy``
+    memory maps instead of held in memory.
+
+    Images too small for one patch at some scale are skipped with a :class:`SkippedImageWarning`
+    naming them; if no patch at all can be cut, :class:`ImageError` says why.
+    """
+    from drcn_lib.data.sets import benchmark_pair
+    from drcn_lib.resize import imresize
+
+    if images is None:
+        images = find_set(spec.set_name)
+    loaded = _load(list(images)[: spec.max_images])
+    if not loaded:
+        raise ImageError(f"no images given to cut {spec.describe()} patches from")
+    p, stride = spec.patch, spec.stride
+    plan: list[tuple[np.ndarray, int, int, int]] = []  # (HR variant, dihedral k, scale, count)
+    skipped: list[str] = []
+    for name, img in loaded:
+        for ds in (1.0, *spec.downscales):
+            hr = img if ds == 1.0 else imresize(img, scale=ds)
+            for k in range(8) if spec.augment else (0,):
+                h, w = hr.shape[:2] if k % 2 == 0 else hr.shape[1::-1]
+                for s in spec.scales:
+                    n = _count(h - h % s, p, stride) * _count(w - w % s, p, stride)
+                    if n:
+                        plan.append((hr, k, s, n))
+                    elif k == 0:
+                        skipped.append(f"{name} ({h}x{w}{f' shrunk x{ds:g}' if ds != 1 else ''},"
+                                       f" x{s})")
+    if skipped:
+        warnings.warn(
+            f"{len(skipped)} training image(s) smaller than a {p}x{p} patch after modcrop were "
+            f"skipped: {', '.join(skipped)}",
+            SkippedImageWarning,
+            stacklevel=2,
+        )
+    total = sum(n for *_, n in plan)
+    if total == 0:
+        sizes = ", ".join(f"{name} {img.shape[0]}x{img.shape[1]}" for name, img in loaded[:5])
+        raise ImageError(
+            f"no {p}x{p} patch fits in any of the {len(loaded)} images at scale(s) "
+            f"{spec.scales} ({sizes}); use larger images or a smaller patch"
+        )
+    shape = (total, 1, p, p)
+    if out_dir is None:
+        inputs = np.empty(shape, np.float32)
+        targets = np.empty(shape, np.float32)
+    else:
+        inputs = np.lib.format.open_memmap(out_dir / "inputs.npy", "w+", np.float32, shape)
+        targets = np.lib.format.open_memmap(out_dir / "targets.npy", "w+", np.float32, shape)
+    scales = np.empty(total, np.int64)
+    at = 0
+    for hr, k, s, n in plan:
+        pair = benchmark_pair(_dihedral(hr, k), s)
+        for src, dst in ((pair.bicubic_y, inputs), (pair.hr_y, targets)):
+            windows = np.lib.stride_tricks.sliding_window_view(src, (p, p))[::stride, ::stride]
+            dst[at : at + n, 0] = windows.reshape(n, p, p) / 255.0
+        scales[at : at + n] = s
+        at += n
+    if out_dir is not None:
+        np.save(out_dir / "scales.npy", scales)
+        inputs.flush()
+        targets.flush()
+    return PatchArrays(inputs, targets, scales)
+
+
+def _protocol_fingerprint() -> str:
+    """sha256 of the source of every module that decides what a patch holds."""
+    import drcn_lib.colour
+    import drcn_lib.data.sets
+    import drcn_lib.resize
+
+    h = hashlib.sha256()
+    for mod in (drcn_lib.resize, drcn_lib.colour, drcn_lib.data.sets):
+        h.update(Path(mod.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(spec: PatchSpec, checksums: Sequence[tuple[str, str]]) -> str:
+    """The cache key: sha256 of the format version, the spec, the protocol source and the
+    ``(file name, file sha256)`` of every image used."""
+    blob = json.dumps(
+        {
+            "format": FORMAT_VERSION,
+            "spec": dataclasses.asdict(spec),
+            "protocol": _protocol_fingerprint(),
+            "images": [list(c) for c in checksums],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _open_cached(folder: Path) -> PatchArrays:
+    meta = json.loads((folder / "meta.json").read_text())
+    arrays = PatchArrays(
+        np.load(folder / "inputs.npy", mmap_mode="r"),
+        np.load(folder / "targets.npy", mmap_mode="r"),
+        np.load(folder / "scales.npy"),
+    )
+    if len(arrays) != meta["count"] or arrays.targets.shape != arrays.inputs.shape:
+        raise ValueError(f"patch cache {folder} is inconsistent with its meta.json")
+    return arrays
+
+
+def load_or_build_patches(
+    spec: PatchSpec,
+    data_root: Path | None = None,
+    cache_root: Path | None = None,
+    fallback: bool = False,
+    verbose: bool = True,
+) -> PatchArrays:
+    """The patches of ``spec``, from the on-disk cache if built before, else built and cached.
+
+    Images come from :func:`find_set` (``fallback=True`` allows the scikit-image stand-ins, with
+    their loud warning). The cache folder is ``cache_root/patches/<describe>-<key[:16]>/``; it is
+    written to a temporary folder and renamed, and a damaged cache is rebuilt.
+    """
+    paths = find_set(spec.set_name, fallback=fallback, data_root=data_root)
+    paths = paths[: spec.max_images]
+    key = cache_key(spec, [(p.name, file_sha256(p)) for p in paths])
+    base = (Path(cache_root) if cache_root is not None else settings.cache_root()) / "patches"
+    folder = base / f"{spec.describe()}-{key[:16]}"
+    if (folder / "meta.json").is_file():
+        try:
+            arrays = _open_cached(folder)
+        except (OSError, ValueError, KeyError) as err:
+            warnings.warn(f"rebuilding damaged patch cache {folder}: {err}", stacklevel=2)
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            if verbose:
+                print(f"Loaded {len(arrays)} {spec.describe()} patches from {folder}")
+            return arrays
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=base))
+    try:
+        start = time.perf_counter()
+        arrays = build_patches(spec, paths, out_dir=tmp)
+        meta = {"count": len(arrays), "spec": dataclasses.asdict(spec), "key": key,
+                "images": [p.name for p in paths], "seconds": time.perf_counter() - start}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        del arrays  # close the memory maps before the rename
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process built the same cache first; use theirs
+            if not (folder / "meta.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    arrays = _open_cached(folder)
+    if verbose:
+        print(f"Built {len(arrays)} {spec.describe()} patches from {len(paths)} images in "
+              f"{meta['seconds']:.1f} s, cached in {folder}")
+    return arrays
+
+
+class PatchDataset(torch.utils.data.Dataset):
+    """A torch ``Dataset`` over :class:`PatchArrays`: item ``i`` is ``(input, target)``, each a
+    ``float32`` tensor ``1 x P x P`` in [0, 1]."""
+
+    def __init__(self, patches: PatchArrays) -> None:
+        self.patches = patches
+
+    def __len__(self) -> int:
+        return len(self.patches)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.from_numpy(np.array(self.patches.inputs[i])),
+                torch.from_numpy(np.array(self.patches.targets[i])))
+
+
+class PatchBatches:
+    """Shuffled mini-batches whose content depends only on ``(seed, step)``.
+
+    Epoch ``e`` visits the patches in ``torch.randperm(N)`` drawn from a ``torch.Generator``
+    seeded with ``(seed, e)``; step ``t`` is batch ``t % steps_per_epoch`` of epoch
+    ``t // steps_per_epoch``. Incomplete last batches are dropped (unless ``N < batch_size``,
+    when the single batch holds every patch), so every batch has the same size. Resuming at
+    step ``t`` (``iterate(start_step=t)``) yields exactly what an uninterrupted run would have.
+    """
+
+    def __init__(self, patches: PatchArrays, batch_size: int = 64, seed: int = 0) -> None:
+        if len(patches) == 0:
+            raise DataError("cannot draw batches from an empty patch set")
+        if batch_size < 1:
+            raise DataError(f"batch_size must be >= 1, got {batch_size}")
+        self.patches = patches
+        self.batch_size = min(batch_size, len(patches))
+        self.seed = seed
+        self.steps_per_epoch = len(patches) // self.batch_size
+        self._perm: tuple[int, torch.Tensor] | None = None
+
+    def permutation(self, epoch: int) -> torch.Tensor:
+        """The visiting order of epoch ``epoch`` (``int64`` tensor, a permutation of ``N``)."""
+        if self._perm is None or self._perm[0] != epoch:
+            state = np.random.SeedSequence([self.seed, epoch]).generate_state(2, np.uint32)
+            g = torch.Generator().manual_seed(int(state[0]) << 31 ^ int(state[1]))
+            self._perm = (epoch, torch.randperm(len(self.patches), generator=g))
+        return self._perm[1]
+
+    def indices(self, step: int) -> np.ndarray:
+        """The patch indices of global step ``step`` (0-based)."""
+        epoch, i = divmod(step, self.steps_per_epoch)
+        b = self.batch_size
+        return self.permutation(epoch)[i * b : (i + 1) * b].numpy()
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(input, target)`` of step ``step``: ``float32`` tensors ``B x 1 x P x P`` in [0, 1]."""
+        idx = self.indices(step)
+        return (torch.from_numpy(np.asarray(self.patches.inputs[idx], dtype=np.float32)),
+                torch.from_numpy(np.asarray(self.patches.targets[idx], dtype=np.float32)))
+
+    def iterate(self, start_step: int = 0, num_steps: int | None = None
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches from ``start_step`` on, ``num_steps`` of them (None: forever)."""
+        step = start_step
+        while num_steps is None or step < start_step + num_steps:
+            yield self.batch(step)
+            step += 1
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch from step 0."""
+        return self.iterate(0, self.steps_per_epoch)

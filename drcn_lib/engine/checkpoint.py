@@ -1,0 +1,145 @@
+"""Files that survive a killed kernel and never run someone else's code.
+
+- Resumable checkpoints (model, optimiser, schedule, step, curve) are written to a temporary
+  file in the same folder and renamed over the old one, so a kill at any instant leaves either
+  the previous complete checkpoint or the new complete one, never half of one. They are read
+  with ``torch.load(weights_only=True)``, which refuses pickled code.
+- Finished weights are safetensors (a plain tensor format, no pickle at all) with a JSON
+  sidecar holding the model config and the provenance of the run (command, commit, wall time,
+  hardware, validation curve).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from drcn_lib.errors import CheckpointError
+from drcn_lib.model.factory import model_from_config
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temp file beside ``path``, fsync it, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomically write ``data`` as indented JSON."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Atomically save a resumable training state (tensors, numbers, strings, lists, dicts)."""
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a training state without unpickling arbitrary objects."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"refusing checkpoint {path}: it is corrupt or holds more than plain tensors "
+            f"(torch.load weights_only=True said: {first})"
+        ) from exc
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a dict")
+    return state
+
+
+def sidecar_path(weights: Path) -> Path:
+    """``model.safetensors`` -> ``model.json``."""
+    return Path(weights).with_suffix(".json")
+
+
+def save_weights(weights: Path, model: nn.Module, sidecar: dict[str, Any]) -> Path:
+    """Write ``weights`` (safetensors) and its JSON sidecar; the sidecar gets ``model``'s config."""
+    weights = Path(weights)
+    if weights.suffix != ".safetensors":
+        raise CheckpointError(f"weights must be a .safetensors file, got {weights.name}")
+    config = model.config()  # type: ignore[operator]
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    meta = {"model_config": json.dumps(config)}
+    atomic_write(weights, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
+    write_json(sidecar_path(weights), {**sidecar, "model_config": config})
+    return weights
+
+
+def read_sidecar(weights: Path) -> dict[str, Any]:
+    """The JSON sidecar of a weights file, or {} when there is none."""
+    side = sidecar_path(weights)
+    if not side.is_file():
+        return {}
+    try:
+        return json.loads(side.read_text())
+    except ValueError as exc:
+        raise CheckpointError(f"sidecar {side} is not valid JSON: {exc}") from exc
+
+
+def load_weights(
+    weights: Path, expect: dict[str, Any] | None = None, device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Build the model a safetensors file was saved from and load it; returns (model, sidecar).
+
+    ``expect`` (e.g. ``{"recursions": 16}``) makes a mismatch between what the caller wants and
+    what the file holds a clear :class:`CheckpointError` instead of a silent surprise.
+    """
+    weights = Path(weights)
+    if not weights.is_file():
+        raise CheckpointError(f"no weights file at {weights}")
+    if weights.suffix != ".safetensors":
+        raise CheckpointError(
+            f"{weights.name}: only .safetensors weights are loaded (pickled .pt/.pth files can "
+            "run code when read); convert trusted ones with safetensors.torch.save_file"
+        )
+    try:
+        tensors = load_file(str(weights), device="cpu")
+        with open(weights, "rb") as fh:
+            header_len = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(header_len))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights} is not a readable safetensors file: {exc}") from exc
+    sidecar = read_sidecar(weights)
+    config = sidecar.get("model_config")
+    if config is None and "model_config" in header.get("__metadata__", {}):
+        config = json.loads(header["__metadata__"]["model_config"])
+    if config is None:
+        raise CheckpointError(f"{weights} has no model config (sidecar {sidecar_path(weights)})")
+    for key, want in (expect or {}).items():
+        if config.get(key) != want:
+            raise CheckpointError(
+                f"{weights.name} holds a model with {key}={config.get(key)!r}, expected {want!r}"
+            )
+    model = model_from_config(config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"{weights.name} does not fit its config {config}: {str(exc).splitlines()[0]}"
+        ) from exc
+    return model.to(device).eval(), sidecar

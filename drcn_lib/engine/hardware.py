@@ -1,0 +1,250 @@
+"""Where and how a run computes: device, dtype, memory format, reconstruction strategy.
+
+The fastest path differs between machines, and guessing is wrong often enough to matter: on a
+CPU with AVX-512 BF16, bf16 autocast doubles DRCN's training speed; on an AVX2-only CPU it is
+about 13x SLOWER. So the engine first rules out what the hardware cannot do, then times a few
+training steps of each remaining candidate (a "probe"), keeps the fastest, caches the answer per
+machine and model shape, and says what it chose and why. Any choice can be forced by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from drcn_lib.settings import cache_root
+
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The execution choices of one run, and the reasons for them (printed at start)."""
+
+    device: str
+    dtype: str = "float32"
+    channels_last: bool = False
+    recon_strategy: str = "batched"
+    cpu_capability: str = ""
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return DTYPES[self.dtype]
+
+    def autocast(self) -> torch.autocast:
+        """Autocast context for the forward pass; a no-op context in float32."""
+        device_type = torch.device(self.device).type
+        return torch.autocast(
+            device_type, dtype=self.torch_dtype, enabled=self.dtype != "float32"
+        )
+
+    def describe(self) -> str:
+        head = (
+            f"Runtime: device={self.device} dtype={self.dtype} "
+            f"channels_last={self.channels_last} recon={self.recon_strategy} "
+            f"cpu={self.cpu_capability}"
+        )
+        return "\n".join([head, *(f"  - {r}" for r in self.reasons)])
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU, unless a device is named."""
+    if requested != "auto":
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_capability() -> str:
+    """'AVX512', 'AVX2', 'DEFAULT', ... as PyTorch's dispatcher sees this CPU."""
+    try:
+        return str(torch.backends.cpu.get_cpu_capability())
+    except Exception:  # pragma: no cover - very old torch
+        return "unknown"
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 autocast has native kernels here (not whether it is faster: the probe says)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except Exception:
+            return False
+    return False
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_key(device: torch.device) -> str:
+    """Identifies 'this machine' for the probe cache: CPU or GPU name, threads, torch version."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_name()
+    return f"{device.type}|{name}|{cpu_capability()}|threads={torch.get_num_threads()}|" \
+        f"torch={torch.__version__}"
+
+
+def time_steps(
+    step: Callable[[], None], steps: int = 2, warmup: int = 1, device: torch.device | None = None
+) -> float:
+    """Median seconds of ``step()`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        if device is not None and device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        step()
+        if device is not None and device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def training_step_fn(
+    model: nn.Module, runtime: Runtime, batch: int, patch: int, device: torch.device
+) -> Callable[[], None]:
+    """One forward+backward+SGD update on random data laid out as ``runtime`` says."""
+    from drcn_lib.loss import drcn_loss
+
+    fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
+    model = model.to(device=device, memory_format=fmt)
+    if hasattr(model, "recon_strategy"):
+        model.recon_strategy = runtime.recon_strategy
+    x = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
+    y = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        with runtime.autocast():
+            out = model(x)
+        drcn_loss(out, y, alpha=0.5).total.backward()
+        opt.step()
+
+    return step
+
+
+def choose_runtime(
+    build: Callable[[], nn.Module],
+    batch: int,
+    patch: int,
+    device: str = "auto",
+    dtype: str = "auto",
+    channels_last: bool | str = "auto",
+    recon_strategy: str = "auto",
+    probe: bool = True,
+    probe_batch: int = 8,
+    cache_file: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Runtime:
+    """Pick the runtime: forced values first, then capabilities, then a timed probe (cached).
+
+    The probe decides one knob at a time (dtype, then memory format, then reconstruction
+    strategy), each with the best choice so far for the others: 2 + 1 + 1 short timings instead
+    of all 8 combinations. With ``probe=False`` the safe defaults are used (float32, NCHW,
+    batched), never a guess that could be 13x slower.
+    """
+    dev = pick_device(device)
+    cap = cpu_capability()
+    reasons: list[str] = [f"device {dev} ({'forced' if device != 'auto' else 'CUDA > MPS > CPU'})"]
+    has_bf16 = bf16_supported(dev)
+    dtype_opts = ["float32", "bfloat16"] if has_bf16 else ["float32"]
+    if dtype != "auto":
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
+        dtype_opts = [dtype]
+        reasons.append(f"dtype {dtype} forced")
+    elif not has_bf16:
+        reasons.append(f"float32: no native bf16 kernels on {dev.type} (capability {cap})")
+    cl_opts = [False, True] if channels_last == "auto" else [bool(channels_last)]
+    if channels_last != "auto":
+        reasons.append(f"channels_last={bool(channels_last)} forced")
+    rs_opts = ["batched", "loop"] if recon_strategy == "auto" else [recon_strategy]
+    if recon_strategy != "auto":
+        reasons.append(f"recon strategy {recon_strategy} forced")
+
+    choice = Runtime(str(dev), dtype_opts[0], cl_opts[0], rs_opts[0], cap)
+    needs_probe = len(dtype_opts) * len(cl_opts) * len(rs_opts) > 1
+    if not needs_probe or not probe:
+        if needs_probe:
+            reasons.append("no probe: safe defaults (float32, NCHW, batched)")
+        return Runtime(**{**asdict(choice), "reasons": tuple(reasons)})
+
+    cache_file = cache_file or cache_root() / "runtime_probe.json"
+    shape = build()
+    shape_key = json.dumps(getattr(shape, "config", lambda: {})(), sort_keys=True)
+    key = f"{machine_key(dev)}|{shape_key}|batch={probe_batch}|patch={patch}|" + \
+        f"opts={dtype_opts},{cl_opts},{rs_opts}"
+    cached = _read_cache(cache_file).get(key)
+    if cached is not None:
+        reasons.append(f"from the probe cached in {cache_file}: {cached['timings']}")
+        return Runtime(
+            str(dev), cached["dtype"], cached["channels_last"], cached["recon_strategy"], cap,
+            tuple(reasons),
+        )
+
+    timings: dict[str, float] = {}
+
+    def measure(rt: Runtime) -> float:
+        label = f"{rt.dtype}/{'cl' if rt.channels_last else 'nchw'}/{rt.recon_strategy}"
+        if label not in timings:
+            torch.manual_seed(0)
+            fn = training_step_fn(build(), rt, probe_batch, patch, dev)
+            timings[label] = round(time_steps(fn, steps=2, warmup=1, device=dev), 4)
+            if log:
+                log(f"  probe {label}: {timings[label]:.3f} s/step (batch {probe_batch})")
+        return timings[label]
+
+    for knob, opts in (("dtype", dtype_opts), ("channels_last", cl_opts),
+                       ("recon_strategy", rs_opts)):
+        if len(opts) > 1:
+            cands = [Runtime(**{**asdict(choice), knob: o}) for o in opts]
+            choice = min(cands, key=measure)
+    reasons.append(f"timed probe (s/step at batch {probe_batch}): {timings}")
+    _write_cache(cache_file, key, {**asdict(choice), "reasons": None, "timings": timings})
+    return Runtime(**{**asdict(choice), "reasons": tuple(reasons)})
+
+
+def _read_cache(path: Path) -> dict[str, dict]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(path: Path, key: str, value: dict) -> None:
+    data = _read_cache(path)
+    data[key] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs a re-probe next time

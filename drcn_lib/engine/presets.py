@@ -1,0 +1,125 @@
+"""Training configurations as frozen dataclasses, with three named presets.
+
+- ``paper``: the paper's recipe (Sec. 4.1): 256 filters, 16 recursions, SGD with momentum 0.9,
+  lr 0.01 divided by 10 when validation stops improving, batch 64, 41x41 patches with stride 21,
+  beta = 1e-4. It is meant for a GPU: on a laptop CPU it would take weeks.
+- ``cpu``: the recipe chosen BY MEASUREMENT to reach the best Set5 x3 PSNR in the fewest minutes
+  on 2 CPU cores (see ``benchmarks/NOTES.md`` for what was tried and measured).
+- ``smoke``: a few seconds, for CI and ``DRCN_SMOKE=1``; it proves the code path, not quality.
+
+``dataclasses.replace(preset("cpu"), recursions=6)`` derives a variant; ``describe()`` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+OptimizerName = Literal["adam", "sgd"]
+LrSchedule = Literal["constant", "cosine", "plateau"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run computes (and nothing about where it runs)."""
+
+    name: str = "custom"
+    arch: str = "drcn"  # "drcn" or "srcnn"
+    scale: int = 3
+    recursions: int = 16  # D
+    filters: int = 256  # F
+    skip: bool = True
+    recursive_supervision: bool = True
+    train_set: str = "T91"
+    patch: int = 41
+    stride: int = 21
+    augment: bool = False  # the 8 flips/rotations, drawn per batch
+    batch_size: int = 64
+    steps: int = 1000
+    optimizer: OptimizerName = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    lr_schedule: LrSchedule = "plateau"
+    warmup_steps: int = 0
+    min_lr_fraction: float = 0.01  # cosine ends at lr * this
+    plateau_patience: int = 5  # validations without improvement before lr /= 10
+    beta: float = 1e-4  # weight decay of the loss, beta * ||theta||^2
+    grad_clip: float | None = None  # clip the total gradient norm (None: off, as the paper)
+    alpha_kind: str = "linear"
+    alpha_start: float = 1.0
+    alpha_end: float = 0.0
+    alpha_decay_fraction: float = 0.5
+    val_set: str = "Set5"
+    val_every: int = 100  # steps between validations
+    val_images: int | None = None  # first N images of val_set (None = all)
+    max_minutes: float | None = None  # optional wall-clock stop (timing studies only)
+    seed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line per field, printed at the start of every run."""
+        width = max(len(f.name) for f in fields(self))
+        lines = [f"TrainConfig '{self.name}':"]
+        lines += [f"  {f.name:<{width}} = {getattr(self, f.name)!r}" for f in fields(self)]
+        return "\n".join(lines)
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Arguments of :func:`drcn_lib.model.build_model` for this configuration."""
+        if self.arch == "srcnn":
+            return {"arch": "srcnn"}
+        return {
+            "arch": "drcn",
+            "recursions": self.recursions,
+            "filters": self.filters,
+            "skip": self.skip,
+            "recursive_supervision": self.recursive_supervision,
+        }
+
+
+PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000)
+
+CPU = TrainConfig(
+    name="cpu",
+    filters=64,
+    batch_size=32,
+    steps=3000,
+    optimizer="adam",
+    lr=1e-3,
+    lr_schedule="cosine",
+    warmup_steps=50,
+    beta=0.0,
+    grad_clip=None,
+    augment=True,
+    val_every=250,
+)
+
+SMOKE = TrainConfig(
+    name="smoke",
+    filters=8,
+    recursions=3,
+    batch_size=4,
+    patch=21,
+    stride=21,
+    steps=6,
+    optimizer="adam",
+    lr=1e-3,
+    lr_schedule="constant",
+    beta=0.0,
+    grad_clip=None,
+    val_every=3,
+    val_images=2,
+)
+
+PRESETS: dict[str, TrainConfig] = {"paper": PAPER, "cpu": CPU, "smoke": SMOKE}
+
+
+def preset(name: str, **overrides: Any) -> TrainConfig:
+    """A named preset with some fields replaced: ``preset("cpu", recursions=6, scale=2)``."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets are {sorted(PRESETS)}")
+    unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
+    return replace(PRESETS[name], **overrides)

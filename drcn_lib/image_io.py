@@ -1,0 +1,155 @@
+"""Reading and writing images as the protocol expects them: uint8 HxW grey or HxWx3 RGB.
+
+Loading goes through Pillow and is strict on purpose: a benchmark image that is silently padded
+with grey (a truncated download) or silently changed in size would shift PSNR without any error.
+
+Choices (each as MATLAB's ``imread`` would give the benchmark scripts, unless noted):
+
+* RGB stays RGB (never BGR); L (8-bit grey) stays HxW, so Set14's ``bridge`` is scored on its
+  intensity; 1-bit images become L with values 0 and 255.
+* Palette (P/PA), CMYK (incl. Adobe inverted CMYK JPEG), YCbCr, LAB and HSV are converted to RGB
+  by Pillow.
+* Alpha (RGBA, LA, PA, or P with a transparent colour) is **composited on white**, not dropped:
+  the colour stored under a fully transparent pixel is arbitrary (often black), so dropping the
+  alpha (MATLAB's choice) can put invisible garbage into a training patch. None of the benchmark
+  images has an alpha channel, so the published numbers are unaffected.
+* 16-bit grey (I;16, I;16B, I;16L, and Pillow's I mode, which older Pillow versions use for
+  16-bit PNGs) is taken as [0, 65535] and scaled to uint8 by ``round(v / 257)``; 32-bit float (F)
+  is taken as [0, 1] and scaled by 255. Both are clipped to their range first.
+* EXIF orientation is **ignored**: the stored pixel grid is returned, as MATLAB ``imread`` does,
+  so the pixel checksums in ``PIXELS.tsv`` keep meaning the decoded array.
+* The decoder must read every byte: ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` is left False (it is
+  never changed here) and the full decode happens inside ``load_image``.
+* Images larger than ``max_pixels`` (default Pillow's own decompression-bomb limit) are refused
+  before decoding.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from drcn_lib.errors import ImageError
+from drcn_lib.resize import to_uint8
+
+#: Refuse to decode images with more pixels than this (Pillow's default bomb limit, ~89 MP).
+DEFAULT_MAX_PIXELS = 89_478_485
+
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+_TO_RGB_MODES = ("CMYK", "YCbCr", "LAB", "HSV", "RGBX")
+_SAVE_FORMATS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def _composite_on_white(img: Image.Image, mode: str) -> Image.Image:
+    """Blend an image with alpha over a white background and return it in ``mode`` (L or RGB)."""
+    rgba = img.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert(mode)
+
+
+def _to_array(img: Image.Image, path: Path) -> np.ndarray:
+    """Turn a decoded Pillow image into uint8 HxW or HxWx3 following the module's rules."""
+    mode = img.mode
+    if mode == "RGB":
+        return np.asarray(img, dtype=np.uint8)
+    if mode == "L":
+        return np.asarray(img, dtype=np.uint8)
+    if mode == "1":
+        return np.asarray(img.convert("L"), dtype=np.uint8)
+    if mode in ("RGBA", "RGBa", "PA") or (mode == "P" and "transparency" in img.info):
+        return np.asarray(_composite_on_white(img, "RGB"), dtype=np.uint8)
+    if mode in ("LA", "La"):
+        return np.asarray(_composite_on_white(img, "L"), dtype=np.uint8)
+    if mode == "P" or mode in _TO_RGB_MODES:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    if mode in _SIXTEEN_BIT_MODES:
+        values = np.asarray(img).astype(np.float64)
+        return to_uint8(np.clip(values, 0.0, 65535.0) / 257.0)
+    if mode == "F":
+        values = np.asarray(img).astype(np.float64)
+        return to_uint8(np.clip(np.nan_to_num(values), 0.0, 1.0) * 255.0)
+    raise ImageError(
+        f"{path}: unsupported image mode {mode!r}; supported: RGB, L, 1, P, PA, RGBA, LA, CMYK, "
+        "YCbCr, LAB, HSV, I;16, I, F"
+    )
+
+
+def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read an image file as uint8 HxW (greyscale) or HxWx3 RGB, fully decoded.
+
+    Raises ``ImageError`` naming the file and the reason for: a missing path or a directory,
+    an empty file, a file that is not an image (e.g. text named ``.png``), a truncated or corrupt
+    image, an image over ``max_pixels`` pixels, or an unsupported mode.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{p}: no such file")
+    if not p.is_file():
+        raise ImageError(f"{p}: not a file (a directory or device?)")
+    if p.stat().st_size == 0:
+        raise ImageError(f"{p}: empty file (0 bytes); re-download or re-copy it")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise ImageError(
+            f"{p}: refusing to load while PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True, which "
+            "pads truncated files with grey; set it back to False"
+        )
+    try:
+        with Image.open(p) as img:
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"{p}: {width}x{height} = {width * height} pixels exceeds the limit of "
+                    f"{max_pixels} (a decompression bomb?); pass max_pixels to allow it"
+                )
+            img.load()  # full decode here, so truncation is an error now and not a grey patch
+            return _to_array(img, p)
+    except ImageError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ImageError(f"{p}: not a readable image (unknown format or not an image)") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{p}: too many pixels, refused as a decompression bomb ({exc})") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{p}: corrupt or truncated image ({exc})") from exc
+
+
+def save_image(path: str | os.PathLike[str], img: np.ndarray) -> Path:
+    """Write an HxW grey or HxWx3 RGB image atomically; returns the path.
+
+    ``img`` is uint8, or float in [0, 255] which is rounded and clipped as MATLAB's ``uint8()``.
+    The file is written to a temporary name in the same folder and moved into place with
+    ``os.replace``, so a crash never leaves a half-written image under the final name. Lossless
+    formats only (.png, .bmp, .tif, .tiff): a JPEG would change the pixels that PSNR measures.
+    """
+    p = Path(path)
+    fmt = _SAVE_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ImageError(
+            f"{p}: cannot save with suffix {p.suffix!r}; use one of {sorted(_SAVE_FORMATS)}"
+        )
+    arr = np.asarray(img)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
+        raise ImageError(f"{p}: save_image expects HxW or HxWx3; got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise ImageError(f"{p}: save_image expects uint8 or float in [0, 255]; got {arr.dtype}")
+        arr = to_uint8(arr)
+    if not p.parent.exists():
+        raise ImageError(f"{p}: folder {p.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            Image.fromarray(arr).save(handle, format=fmt)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, p)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return p

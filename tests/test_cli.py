@@ -1,0 +1,83 @@
+"""The ``drcn`` command: eval output (table and pure JSON), data listing, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drcn_lib import cli
+from drcn_lib import evaluate as ev
+from drcn_lib.image_io import save_image
+
+
+@pytest.fixture
+def tiny_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.png"
+    save_image(path, np.random.default_rng(0).integers(0, 256, (36, 36, 3), dtype=np.uint8))
+    monkeypatch.setattr(ev, "set_images", lambda name, data_root=None: [path])
+
+
+def test_eval_json_prints_only_the_records(tiny_set: None, capsys: pytest.CaptureFixture) -> None:
+    assert (
+        cli.main(["eval", "--model", "bicubic", "--sets", "Tiny", "--scales", "2", "3", "--json"])
+        == 0
+    )
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["set"], r["scale"], r["output"]) for r in records] == [
+        ("Tiny", 2, "bicubic"),
+        ("Tiny", 3, "bicubic"),
+    ]
+    assert set(records[0]) == {"set", "scale", "model", "output", "psnr", "ssim"}
+
+
+def test_eval_prints_a_table(tiny_set: None, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["eval", "--sets", "Tiny", "--scales", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| Set | Scale | bicubic PSNR/SSIM |")
+    assert "| Tiny | x2 |" in out
+
+
+def test_errors_are_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("DRCN_DATA", str(tmp_path))
+    assert cli.main(["eval", "--sets", "Set5", "--scales", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("drcn eval: error: Set5 is missing")
+    assert err.count("\n") == 1
+
+
+def test_weights_are_accepted_but_not_wired_yet(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["eval", "--weights", "w.safetensors", "--sets", "Set5"]) == 2
+    assert "not available yet" in capsys.readouterr().err
+    assert cli.main(["eval", "--model", "bicubic", "--pretrained", "drcn-x3-d16"]) == 2
+
+
+def test_data_lists_sets_with_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "Set5").mkdir()
+    save_image(tmp_path / "Set5" / "baby.png", np.zeros((4, 4), dtype=np.uint8))
+    (tmp_path / "Mine").mkdir()
+    save_image(tmp_path / "Mine" / "x.png", np.zeros((4, 4), dtype=np.uint8))
+    monkeypatch.setenv("DRCN_DATA", str(tmp_path))
+    assert cli.main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "Set5" in out and "1/5" in out and "incomplete" in out
+    assert "Mine (1 images)" in out
+
+
+def test_module_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "drcn_lib.cli", "eval", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "--pretrained" in done.stdout and "--weights" in done.stdout

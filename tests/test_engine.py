@@ -1,0 +1,180 @@
+"""The training engine: it learns, it resumes bit for bit, it refuses what it should."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from drcn_lib.engine.batches import StepBatches, dihedral
+from drcn_lib.engine.checkpoint import load_checkpoint, load_weights, save_weights
+from drcn_lib.engine.hardware import choose_runtime
+from drcn_lib.engine.loop import train
+from drcn_lib.engine.presets import PRESETS, preset
+from drcn_lib.engine.schedules import Plateau, lr_at
+from drcn_lib.errors import CheckpointError, DRCNError
+from drcn_lib.loss import drcn_loss
+from drcn_lib.model import DRCN
+
+
+@pytest.fixture
+def shared_or_fallback_data(monkeypatch, tmp_path_factory):
+    """Real sets when ../shared/data is beside the checkout, scikit-image's otherwise."""
+    from drcn_lib.settings import REPO_ROOT
+
+    shared = REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        monkeypatch.setenv("DRCN_DATA", str(shared))
+    monkeypatch.setenv("DRCN_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched",
+            progress=False, log=lambda _: None)
+
+
+def test_presets_are_printed_and_paper_follows_the_paper():
+    paper = PRESETS["paper"]
+    assert (paper.filters, paper.recursions, paper.batch_size, paper.patch, paper.stride) == (
+        256, 16, 64, 41, 21)
+    assert (paper.optimizer, paper.lr, paper.momentum, paper.beta) == ("sgd", 0.01, 0.9, 1e-4)
+    assert "filters" in preset("cpu").describe()
+    with pytest.raises(ValueError, match="valid presets"):
+        preset("fast")
+
+
+def test_overfit_one_batch_loss_falls():
+    torch.manual_seed(0)
+    net = DRCN(recursions=3, filters=8)
+    x = torch.rand(4, 1, 16, 16)
+    y = (x + 0.1 * torch.rand_like(x)).clamp(0, 1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(60):
+        terms = drcn_loss(net(x), y, alpha=0.5)
+        opt.zero_grad()
+        terms.total.backward()
+        opt.step()
+        losses.append(terms.total.item())
+    assert losses[-1] < 0.2 * losses[0]
+
+
+def test_batches_are_a_function_of_the_step():
+    inputs = torch.arange(20 * 9, dtype=torch.float32).reshape(20, 1, 3, 3).numpy()
+    a = StepBatches(inputs, inputs, 4, seed=1, augment=True)
+    b = StepBatches(inputs, inputs, 4, seed=1, augment=True)
+    for step in [7, 3, 12, 0]:  # any order, same answer
+        torch.testing.assert_close(a.batch(step)[0], b.batch(step)[0])
+    assert not torch.equal(a.batch(0)[0], a.batch(1)[0])
+    # one epoch covers every patch once
+    seen = torch.cat([StepBatches(inputs, inputs, 4, seed=1).batch(s)[0] for s in range(5)])
+    assert sorted(seen[:, 0, 0, 0].tolist()) == sorted(inputs[:, 0, 0, 0].tolist())
+
+
+def test_dihedral_gives_eight_distinct_views():
+    t = torch.arange(9.0).reshape(1, 1, 3, 3)
+    views = {tuple(dihedral(t, k).flatten().tolist()) for k in range(8)}
+    assert len(views) == 8
+
+
+def test_lr_schedules():
+    cfg = preset("cpu", steps=100, warmup_steps=10, lr=1.0, min_lr_fraction=0.0)
+    assert lr_at(cfg, 0) == pytest.approx(0.1) and lr_at(cfg, 9) == pytest.approx(1.0)
+    assert lr_at(cfg, 10) == pytest.approx(1.0) and lr_at(cfg, 100) == pytest.approx(0.0)
+    p = Plateau(patience=2)
+    assert [p.update(v) for v in [30.0, 31.0, 30.5, 30.9]] == [False, False, False, True]
+    assert p.factor == pytest.approx(0.1)
+
+
+def test_probe_chooses_among_candidates_and_caches(tmp_path):
+    build = lambda: DRCN(recursions=2, filters=4)  # noqa: E731
+    rt = choose_runtime(build, batch=2, patch=9, device="cpu", dtype="float32",
+                        cache_file=tmp_path / "probe.json")
+    assert rt.dtype == "float32" and rt.recon_strategy in ("batched", "loop")
+    assert (tmp_path / "probe.json").exists()
+    again = choose_runtime(build, batch=2, patch=9, device="cpu", dtype="float32",
+                           cache_file=tmp_path / "probe.json")
+    assert (again.channels_last, again.recon_strategy) == (rt.channels_last, rt.recon_strategy)
+    assert any("cached" in r for r in again.reasons)
+    forced = choose_runtime(build, 2, 9, device="cpu", dtype="float32", channels_last=True,
+                            recon_strategy="loop", cache_file=tmp_path / "p2.json")
+    assert (forced.channels_last, forced.recon_strategy) == (True, "loop")
+
+
+@pytest.mark.parametrize("cl", [False, True])
+def test_runtime_layouts_compute_the_same_gradients(cl):
+    torch.manual_seed(0)
+    ref, other = DRCN(recursions=3, filters=8), DRCN(recursions=3, filters=8)
+    other.load_state_dict(ref.state_dict())
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    other = other.to(memory_format=fmt)
+    other.recon_strategy = "loop"
+    x, y = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
+    drcn_loss(ref(x), y, 0.5).total.backward()
+    drcn_loss(other(x.to(memory_format=fmt)), y, 0.5).total.backward()
+    for (name, a), b in zip(ref.named_parameters(), other.parameters(), strict=False):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_safetensors_round_trip_and_config_mismatch(tmp_path):
+    net = DRCN(recursions=3, filters=4)
+    path = save_weights(tmp_path / "m.safetensors", net, {"note": "test"})
+    loaded, side = load_weights(path)
+    assert side["note"] == "test" and side["model_config"]["recursions"] == 3
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k])
+    with pytest.raises(CheckpointError, match="recursions=3, expected 16"):
+        load_weights(path, expect={"recursions": 16})
+    side_path = tmp_path / "m.json"
+    bad = json.loads(side_path.read_text())
+    bad["model_config"]["filters"] = 8
+    side_path.write_text(json.dumps(bad))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_weights(path)
+
+
+def test_pickle_checkpoint_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Evil()}, path)
+    with pytest.raises(CheckpointError, match="refusing"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    with pytest.raises(CheckpointError, match="only .safetensors"):
+        load_weights(path)
+
+
+def test_smoke_training_writes_weights_and_sidecar(tmp_path, shared_or_fallback_data):
+    result = train(preset("smoke"), tmp_path / "run", **FAST, command="test")
+    side = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert result.weights.exists() and side["command"] == "test"
+    assert side["steps"] == 6 and len(side["val_curve"]) == 2
+    assert {"git_commit", "wall_seconds", "hardware", "preset", "runtime"} <= set(side)
+    with pytest.raises(DRCNError, match="already holds a checkpoint"):
+        train(preset("smoke"), tmp_path / "run", **FAST)
+
+
+def test_resume_gives_bitwise_the_same_weights(tmp_path, shared_or_fallback_data):
+    cfg = replace(preset("smoke"), steps=8, val_every=4, augment=True)
+    full = train(cfg, tmp_path / "full", **FAST)
+    train(cfg, tmp_path / "cut", **FAST, stop_at_step=3)
+    assert not (tmp_path / "cut" / "model.safetensors").exists()
+    resumed = train(cfg, tmp_path / "cut", resume=True, **FAST)
+    a, _ = load_weights(full.weights)
+    b, _ = load_weights(resumed.weights)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
+    assert full.history["val"][-1]["psnr"] == resumed.history["val"][-1]["psnr"]
+
+
+def test_resume_with_another_config_is_refused(tmp_path, shared_or_fallback_data):
+    cfg = preset("smoke")
+    train(cfg, tmp_path / "run", **FAST, stop_at_step=2)
+    with pytest.raises(DRCNError, match="another configuration"):
+        train(replace(cfg, lr=0.5), tmp_path / "run", resume=True, **FAST)

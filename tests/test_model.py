@@ -1,0 +1,133 @@
+"""DRCN's structure, checked against the paper and against known re-implementation bugs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from drcn_lib.model import DRCN, SRCNN, InferenceNet, conv_parameter_count, model_from_config
+from drcn_lib.model.subnets import identity_init_
+
+
+def small(**kw) -> DRCN:
+    torch.manual_seed(0)
+    return DRCN(**{"recursions": 4, "filters": 8, **kw})
+
+
+def test_shapes_of_every_output():
+    out = small()(torch.rand(2, 1, 13, 17))
+    assert out.outputs.shape == (4, 2, 1, 13, 17)
+    assert out.ensemble.shape == (2, 1, 13, 17)
+
+
+@pytest.mark.parametrize("d", [1, 6, 11, 16])
+def test_conv_parameters_do_not_grow_with_depth(d):
+    net = DRCN(recursions=d, filters=16)
+    total = sum(p.numel() for p in net.parameters())
+    assert total == conv_parameter_count(16) + d  # only the D ensemble weights w_d grow
+
+
+def test_parameter_formula_matches_paper_scale():
+    # by hand: f1 (9*256 + 256) + (256*9*256 + 256), f2 256*9*256 + 256,
+    # f3 (256*9*256 + 256) + (256*9 + 1)
+    assert conv_parameter_count(256) == 2_560 + 3 * 590_080 + 2_305
+
+
+def test_recursion_shares_one_convolution():
+    net = small(recursions=7)
+    convs = [m for m in net.infer.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 1
+
+
+def test_recursion_init_is_identity():
+    conv = identity_init_(torch.nn.Conv2d(5, 5, 3, padding=1))
+    h = torch.rand(1, 5, 9, 9)
+    assert torch.equal(torch.relu(conv(h)), h)
+    assert int((conv.weight != 0).sum()) == 5 and not conv.bias.any()
+
+
+def test_every_recursion_returns_a_different_state():
+    torch.manual_seed(0)
+    f2 = InferenceNet(filters=8, recursions=5)
+    torch.nn.init.normal_(f2.conv.weight, std=0.2)
+    states = f2(torch.rand(1, 8, 10, 10))
+    assert len(states) == 5
+    for a, b in zip(states, states[1:], strict=False):
+        assert not torch.equal(a, b)
+
+
+def test_output_d_comes_from_state_d_plus_skip():
+    net = small()
+    torch.nn.init.normal_(net.infer.conv.weight, std=0.2)
+    x = torch.rand(1, 1, 12, 12)
+    states = net.infer(net.embed(x))
+    out = net(x)
+    for d in range(4):  # y_d = f3(H_d) + x, H_d after d + 1 applications (0-based d)
+        torch.testing.assert_close(out.outputs[d], net.reconstruct(states[d]) + x)
+
+
+def test_skip_added_to_every_output_not_only_the_sum():
+    net, x = small(), torch.rand(1, 1, 12, 12)
+    with_skip = net(x)
+    net.skip = False
+    without = net(x)
+    for d in range(4):
+        torch.testing.assert_close(with_skip.outputs[d] - without.outputs[d], x.expand_as(x))
+
+
+def test_ensemble_is_weighted_sum_and_weights_learn():
+    net, x = small(), torch.rand(2, 1, 10, 10)
+    with torch.no_grad():
+        net.ensemble_weights.copy_(torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    out = net(x)
+    expected = sum(w * o for w, o in zip(net.ensemble_weights, out.outputs, strict=False))
+    torch.testing.assert_close(out.ensemble, expected)
+    out.ensemble.mean().backward()
+    assert net.ensemble_weights.grad is not None and net.ensemble_weights.grad.abs().sum() > 0
+    assert "ensemble_weights" in net.state_dict()  # saved with the weights
+
+
+def test_basic_model_without_recursive_supervision_uses_last_state():
+    net, x = small(recursive_supervision=False), torch.rand(1, 1, 9, 9)
+    out = net(x)
+    assert out.outputs.shape[0] == 1 and net.ensemble_weights is None
+    torch.testing.assert_close(out.ensemble, net.reconstruct(net.infer(net.embed(x))[-1]) + x)
+
+
+def test_reconstruction_is_linear_at_the_output():
+    net = small()
+    h = torch.full((1, 8, 6, 6), 1.0)
+    with torch.no_grad():
+        net.reconstruct.conv2.bias.fill_(-5.0)
+    assert (net.reconstruct(h) < 0).any()  # no ReLU clamps the residual
+
+
+@pytest.mark.parametrize("strategy", ["batched", "loop"])
+def test_reconstruction_strategies_agree(strategy):
+    ref, x = small(), torch.rand(2, 1, 11, 11, requires_grad=True)
+    other = small(recon_strategy=strategy)
+    a, b = ref(x), other(x)
+    torch.testing.assert_close(a.outputs, b.outputs)
+    ga = torch.autograd.grad(a.ensemble.sum(), ref.infer.conv.weight)[0]
+    gb = torch.autograd.grad(b.ensemble.sum(), other.infer.conv.weight)[0]
+    torch.testing.assert_close(ga, gb, rtol=1e-4, atol=1e-6)
+
+
+def test_iter_outputs_matches_forward():
+    net, x = small(), torch.rand(1, 1, 10, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.stack(list(net.iter_outputs(x))), net(x).outputs)
+
+
+def test_bad_strategy_is_named():
+    with pytest.raises(ValueError, match="recon_strategy 'fast'"):
+        small(recon_strategy="fast")
+
+
+def test_srcnn_shape_and_config_round_trip():
+    net = SRCNN()
+    assert net(torch.rand(1, 1, 20, 20)).ensemble.shape == (1, 1, 20, 20)
+    n_params = sum(p.numel() for p in net.parameters())
+    assert n_params == 9 * 9 * 64 + 64 + 64 * 32 + 32 + 5 * 5 * 32 + 1
+    assert isinstance(model_from_config(net.config()), SRCNN)
+    assert model_from_config(small().config()).recursions == 4
