@@ -218,6 +218,28 @@ def _run_download(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- drcn reproduce ------------------------------------------------------------------------
+
+
+def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+    from drcn_lib.reproduce import add_arguments
+
+    p = subparsers.add_parser(
+        "reproduce",
+        help="train the shipped models (--train) or measure them against the paper",
+        description="With --train: train and ship every registry model not shipped yet (cpu "
+        "preset). Without: run the recursion-depth, ensemble and benchmark studies on the "
+        "shipped weights and write RESULTS.md, results.json and figures into --out.",
+    )
+    add_arguments(p)
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    from drcn_lib.reproduce import run
+
+    return run(args, command=" ".join(["drcn", *sys.argv[1:]]))
+
+
 # --- main ----------------------------------------------------------------------------------
 
 _COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable[..., int]]] = {
@@ -225,6 +247,7 @@ _COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callabl
     "train": (_add_train, _run_train),
     "download": (_add_download, _run_download),
     "data": (_add_data, _run_data),
+    "reproduce": (_add_reproduce, _run_reproduce),
 }
 
 

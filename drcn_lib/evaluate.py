@@ -136,11 +136,15 @@ def evaluate(
     records: list[EvalRecord] = []
     for set_name in sets:
         paths = set_images(set_name, data_root=data_root)
-        images = [(p.stem, load_image(p)) for p in paths]
+        images = [(p, load_image(p)) for p in paths]
         for scale in scales:
             per_output: dict[OutputName, list[tuple[float, float]]] = {}
-            for stem, img in images:
-                pair = benchmark_pair(img, int(scale), name=stem)
+            for path, img in images:
+                stem = path.stem
+                try:
+                    pair = benchmark_pair(img, int(scale), name=stem)
+                except ImageError as err:  # e.g. too small for the scale: say which file
+                    raise ImageError(f"{path}: {err}") from err
                 scores = _score(predictor(pair), pair, f"{set_name}/{stem}")
                 if per_output and set(scores) != set(per_output):
                     raise DRCNError(

@@ -9,11 +9,13 @@ the untiled network does. Tiling bounds the memory: a 256-filter feature map of 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from numbers import Integral
 
 import numpy as np
 import torch
 from torch import nn
 
+from drcn_lib.errors import ImageError
 from drcn_lib.model.drcn_arch import DRCN
 
 
@@ -64,17 +66,34 @@ def predict_y(
 
     Returns ``{"ensemble": ..., 1: y_1, ..., D: y_D}`` as float64 arrays in [0, 255]
     (unclipped, unrounded: quantising is the evaluation's business). With ``tile`` set, the
-    image is processed in ``tile`` x ``tile`` blocks with ``margin`` pixels of context.
+    image is processed in ``tile`` x ``tile`` blocks with ``margin`` pixels of context
+    (default: the receptive margin, which makes the tiled result equal the untiled one up to
+    float32 rounding); ``tile`` None or 0 means one pass. A non-2-D input or a negative
+    tile is an :class:`ImageError`.
     """
-    img = np.asarray(bicubic_y, dtype=np.float32) / 255.0
-    if img.ndim != 2:
-        raise ValueError(f"predict_y expects an H x W Y channel, got shape {img.shape}")
+    src = np.asarray(bicubic_y)
+    if src.ndim != 2 or src.size == 0:
+        raise ImageError(
+            f"predict_y expects the H x W Y channel of the bicubic input (SRPair.bicubic_y), got "
+            f"shape {src.shape}; for an RGB image take its Y first (drcn_lib.colour.to_y)"
+        )
+    if not (np.issubdtype(src.dtype, np.floating) or np.issubdtype(src.dtype, np.integer)):
+        raise ImageError(f"predict_y expects numbers in [0, 255], got dtype {src.dtype}")
+    for label, value in (("tile", tile), ("margin", margin)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
+                                  or value < 0):
+            raise ImageError(
+                f"predict_y: {label} must be None or an integer >= 0 (tile 0: no tiling), "
+                f"got {value!r}"
+            )
+    img = src.astype(np.float32) / 255.0
     model = model.eval()
     param = next(model.parameters())
     device = torch.device(device)
     h, w = img.shape
     margin = receptive_margin(model) if margin is None else margin
-    tile = tile or max(h, w)
+    tile = int(tile) if tile else max(h, w)
+    margin = int(margin)
     results: dict[str | int, np.ndarray] = {}
     for y0, y1 in _tiles(h, tile):
         for x0, x1 in _tiles(w, tile):

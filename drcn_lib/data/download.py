@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import os
 import posixpath
 import re
@@ -171,9 +172,22 @@ def _fetch_url(url: str, dest_dir: Path, name: str, timeout: float) -> Path:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
             shutil.copyfileobj(resp, out, length=1 << 20)
+            expected = resp.headers.get("Content-Length")
+            got = out.tell()
+        # http.client's read(n) returns short data, not an error, when the server closes early
+        if expected is not None and expected.isdigit() and got != int(expected):
+            raise DataError(
+                f"could not download {url}: the transfer stopped after {got} of {expected} "
+                f"bytes; nothing was kept. Try again.\n{hint}"
+            )
     except urllib.error.HTTPError as err:
         raise DataError(f"could not download {url}: the server answered {err.code} "
                         f"{err.reason}.\n{hint}") from err
+    except http.client.HTTPException as err:  # IncompleteRead, BadStatusLine, ...
+        raise DataError(
+            f"could not download {url}: the transfer failed ({type(err).__name__}: {err}); "
+            f"nothing was kept.\n{hint}"
+        ) from err
     except (urllib.error.URLError, TimeoutError, OSError) as err:
         reason = getattr(err, "reason", err)
         raise DataError(

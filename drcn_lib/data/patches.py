@@ -249,14 +249,19 @@ def load_or_build_patches(
     spec: PatchSpec,
     data_root: Path | None = None,
     cache_root: Path | None = None,
-    fallback: bool = False,
+    fallback: bool = True,
     verbose: bool = True,
 ) -> PatchArrays:
     """The patches of ``spec``, from the on-disk cache if built before, else built and cached.
 
-    Images come from :func:`find_set` (``fallback=True`` allows the scikit-image stand-ins, with
-    their loud warning). The cache folder is ``cache_root/patches/<describe>-<key[:16]>/``; it is
-    written to a temporary folder and renamed, and a damaged cache is rebuilt.
+    Images come from :func:`find_set`. When the set is missing, ``fallback=True`` (the default)
+    cuts the patches from the scikit-image stand-ins instead, with their loud banner and
+    :class:`~drcn_lib.data.fallback.FallbackDataWarning`, so that a fresh checkout with no
+    data can still train (smoke runs, CI, a first lesson), as validation already falls back for
+    Set5; ``fallback=False`` raises the :class:`DataError` that names the download command, for
+    runs whose numbers must be the paper's (shipped weights). The cache folder is
+    ``cache_root/patches/<describe>-<key[:16]>/``; it is written to a temporary folder and
+    renamed, and a damaged cache is rebuilt.
     """
     paths = find_set(spec.set_name, fallback=fallback, data_root=data_root)
     paths = paths[: spec.max_images]

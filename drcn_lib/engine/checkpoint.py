@@ -54,14 +54,27 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a training state without unpickling arbitrary objects."""
+#: Keys every training state written by the engine holds; a dict without them is someone else's.
+TRAINING_STATE_KEYS: tuple[str, ...] = ("config", "model", "optimizer", "step")
+
+
+def load_checkpoint(
+    path: Path, required: tuple[str, ...] = TRAINING_STATE_KEYS
+) -> dict[str, Any]:
+    """Load a training state without unpickling arbitrary objects.
+
+    ``torch.load(weights_only=True)`` only rebuilds tensors, numbers, strings and containers, so
+    a malicious pickle is refused before any of its code runs. A file that loads but lacks any
+    of ``required`` (e.g. a bare ``state_dict`` saved by another project) is a
+    :class:`CheckpointError` listing the missing keys, not a ``KeyError`` later in the loop.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError,
+            AttributeError, ImportError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"refusing checkpoint {path}: it is corrupt or holds more than plain tensors "
@@ -69,6 +82,13 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         ) from exc
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a dict")
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} is not a training state of this course: it lacks {missing} "
+            f"(it holds {sorted(map(str, state))[:10]}); resume only from an OUT/checkpoint.pt "
+            "written by drcn train"
+        )
     return state
 
 
@@ -125,21 +145,54 @@ def load_weights(
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights} is not a readable safetensors file: {exc}") from exc
     sidecar = read_sidecar(weights)
-    config = sidecar.get("model_config")
-    if config is None and "model_config" in header.get("__metadata__", {}):
-        config = json.loads(header["__metadata__"]["model_config"])
-    if config is None:
-        raise CheckpointError(f"{weights} has no model config (sidecar {sidecar_path(weights)})")
+    config = _model_config(weights, sidecar, header)
     for key, want in (expect or {}).items():
         if config.get(key) != want:
             raise CheckpointError(
                 f"{weights.name} holds a model with {key}={config.get(key)!r}, expected {want!r}"
             )
-    model = model_from_config(config)
+    try:
+        model = model_from_config(config)
+    except (TypeError, ValueError) as exc:  # e.g. filters=0: DRCN's own ValueError
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"{weights.name}: model config {config} is invalid: {exc}") from exc
     try:
         model.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # torch lists each bad key on its own line after a title
+        details = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
+        shown = "; ".join(details[:3]) + (" ..." if len(details) > 3 else "")
         raise CheckpointError(
-            f"{weights.name} does not fit its config {config}: {str(exc).splitlines()[0]}"
+            f"{weights.name} does not fit its config {config}: {shown or str(exc)}"
         ) from exc
     return model.to(device).eval(), sidecar
+
+
+def _model_config(
+    weights: Path, sidecar: dict[str, Any], header: dict[str, Any]
+) -> dict[str, Any]:
+    """The model config of a weights file: the sidecar's, else the one in the safetensors header.
+
+    Anything but a JSON object (a string, a list, invalid JSON in the header) is a
+    :class:`CheckpointError` naming the file, so a foreign or hand-edited file never reaches
+    ``build_model`` as an ``AttributeError``.
+    """
+    if not isinstance(sidecar, dict):
+        raise CheckpointError(f"sidecar {sidecar_path(weights)} is not a JSON object")
+    config: Any = sidecar.get("model_config")
+    metadata = (header.get("__metadata__") or {}) if isinstance(header, dict) else {}
+    if config is None and "model_config" in metadata:
+        try:
+            config = json.loads(metadata["model_config"])
+        except ValueError as exc:
+            raise CheckpointError(
+                f"{weights}: the model_config in its safetensors header is not JSON: {exc}"
+            ) from exc
+    if config is None:
+        raise CheckpointError(f"{weights} has no model config (sidecar {sidecar_path(weights)})")
+    if not isinstance(config, dict):
+        raise CheckpointError(
+            f"{weights}: model_config must be a JSON object like {{\"arch\": \"drcn\", "
+            f"\"recursions\": 16, ...}}, got {type(config).__name__} {config!r:.80}"
+        )
+    return config

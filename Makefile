@@ -1,0 +1,60 @@
+# The course in two commands: `make lab` and `make test`. Each one sets itself up on a fresh
+# machine with Python 3.10+: it creates .venv when absent, installs torch first (a plain `torch`
+# requirement can pull a multi-GB CUDA build; on machines that keep a CPU wheel on disk,
+# torch==$(TORCH_VERSION) takes it), then the course with its dev extras, then acts.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+STAMP := $(VENV)/.installed
+SHARED_DATA := $(abspath ../shared/data)
+# Use the shared copy of the paper's images when it lies beside the checkout and DRCN_DATA is unset.
+export DRCN_DATA ?= $(if $(wildcard $(SHARED_DATA)/Set5),$(SHARED_DATA),$(abspath data))
+
+.PHONY: lab test test-unit test-notebooks lint bench weights notebooks clean-venv help
+
+help:
+	@echo "make lab    - open JupyterLab on the course (sets everything up first)"
+	@echo "make test   - unit tests, reliability suite and every notebook via nbval (smoke mode)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - speed and memory benchmark (benchmarks/results.json)"
+	@echo "make weights - retrain every shipped model with the cpu preset (hours on 2 cores)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "torch==$(TORCH_VERSION)" \
+		|| $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	DRCN_SMOKE=1 $(PY) -m pytest -q tests notebooks --nbval-lax -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+test-notebooks: $(STAMP)
+	DRCN_SMOKE=1 $(PY) -m pytest -q --nbval-lax notebooks
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py
+
+weights: $(STAMP)
+	$(PY) -m drcn_lib.reproduce --train
+
+notebooks: $(STAMP)
+	$(PY) tools/run_notebooks.py notebooks/*.ipynb
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,107 @@
+"""Minutes the `cpu` preset took to match SRCNN on Set5 x3, read from its training log.
+
+The target is SRCNN's published Set5 x3 PSNR, 32.75 dB (DRCN paper, Table 2; see
+``shared/PAPER_NUMBERS.md``). Logs are searched in this order:
+
+1. ``drcn_lib/weights/drcn-x3-d16.json``, the sidecar of the shipped weights;
+2. ``benchmarks/recipes/*/``: the finished run's sidecar ``model.json`` (``preset``,
+   ``val_curve``) or, for a run still going, ``history.json`` with the configuration from its
+   ``checkpoint.pt``; only runs whose configuration is named ``cpu``. A run whose configuration
+   equals today's ``cpu`` preset is preferred; otherwise the closest one is used and the fields
+   that differ are reported.
+
+"Minutes" are the log's ``seconds`` (training wall time including validation) / 60 at the first
+validation whose ensemble PSNR reaches the target.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from drcn_lib.engine.checkpoint import load_checkpoint
+from drcn_lib.engine.presets import preset
+from drcn_lib.errors import CheckpointError
+from drcn_lib.settings import REPO_ROOT
+
+SRCNN_SET5_X3_DB = 32.75
+
+
+def first_reaching(curve: list[dict[str, float]], target: float) -> dict[str, float] | None:
+    """The first validation record with ``psnr >= target`` (None if never)."""
+    for rec in curve:
+        if rec.get("psnr", float("-inf")) >= target:
+            return rec
+    return None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _recipe_logs(recipes: Path) -> list[dict[str, Any]]:
+    logs = []
+    for run in sorted(p for p in recipes.glob("*") if p.is_dir()):
+        side = _read_json(run / "model.json")
+        if isinstance(side, dict) and "val_curve" in side:
+            logs.append({"source": str(run / "model.json"), "config": side.get("preset", {}),
+                         "curve": side["val_curve"], "finished": True})
+            continue
+        hist = _read_json(run / "history.json")
+        if not isinstance(hist, dict) or not (run / "checkpoint.pt").is_file():
+            continue
+        try:
+            config = load_checkpoint(run / "checkpoint.pt").get("config", {})
+        except CheckpointError:
+            continue
+        logs.append({"source": str(run / "history.json"), "config": config,
+                     "curve": hist.get("val", []), "finished": False})
+    return logs
+
+
+def minutes_to_srcnn(repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB) -> dict[str, Any]:
+    """``{"minutes": float | None, "source": ..., "note": ..., "differs_from_preset": {...}}``."""
+    want = preset("cpu").as_dict()
+    shipped = repo / "drcn_lib" / "weights" / "drcn-x3-d16.json"
+    side = _read_json(shipped)
+    logs: list[dict[str, Any]] = []
+    if isinstance(side, dict) and "val_curve" in side:
+        logs.append({"source": str(shipped), "config": side.get("preset", {}),
+                     "curve": side["val_curve"], "finished": True})
+    else:
+        logs = [lg for lg in _recipe_logs(repo / "benchmarks" / "recipes")
+                if lg["config"].get("name") == "cpu"]
+    if not logs:
+        return {"minutes": None, "source": None,
+                "note": f"no log of the cpu preset: neither {shipped} nor a benchmarks/recipes/* "
+                        "run configured as 'cpu'"}
+    for lg in logs:
+        lg["differs"] = {k: [lg["config"].get(k), v] for k, v in want.items()
+                         if lg["config"].get(k) != v}
+    best = min(logs, key=lambda lg: (len(lg["differs"]), not lg["finished"]))
+    rel = str(Path(best["source"]).relative_to(repo)) if best["source"].startswith(str(repo)) \
+        else best["source"]
+    hit = first_reaching(best["curve"], target)
+    differs = ", ".join(f"{k}={a!r} (preset {b!r})" for k, (a, b) in best["differs"].items())
+    out: dict[str, Any] = {"minutes": None, "source": rel, "target_db": target,
+                           "differs_from_preset": best["differs"],
+                           "finished": best["finished"]}
+    if hit is None:
+        top = max((r.get("psnr", float("-inf")) for r in best["curve"]), default=None)
+        state = "finished" if best["finished"] else "still running"
+        out["note"] = (f"never reached {target} dB in {len(best['curve'])} validations "
+                       f"(best {top:.2f} dB; run {state})" if top is not None else
+                       f"no validation in {rel} yet (run {state})")
+        if differs:
+            out["note"] += f"; log's config differs from the cpu preset: {differs}"
+        return out
+    out["minutes"] = round(hit["seconds"] / 60, 2)
+    out["at_step"] = hit["step"]
+    out["psnr"] = hit["psnr"]
+    if differs:
+        out["note"] = f"log's config differs from the cpu preset: {differs}"
+    return out

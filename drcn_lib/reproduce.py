@@ -1,0 +1,295 @@
+"""Reproduce the paper's results with our own weights: train them, then measure and report.
+
+    python -m drcn_lib.reproduce --train            # train every registry model not shipped yet
+    python -m drcn_lib.reproduce                    # studies -> results/RESULTS.md + figures
+    drcn reproduce [--train] [--out results/]       # the same from the drcn command
+
+``--train`` trains the models of :data:`drcn_lib.pretrained.REGISTRY` one at a time with the
+``cpu`` preset (:func:`drcn_lib.engine.train`) into ``runs/<name>``, resuming a killed run, and
+ships each as ``drcn_lib/weights/<name>.safetensors`` + ``.json`` (the engine's sidecar: command,
+preset, git commit, wall time, hardware, validation curve). ``srcnn-x3`` gets the same wall-clock
+budget as ``drcn-x3-d16`` (that sidecar's ``wall_seconds``, as the config's ``max_minutes``); so
+that its cosine schedule ends when its time does, a short timed probe first sizes its ``steps``
+(kept in ``runs/srcnn-x3/plan.json``). On 2 CPU cores this takes hours (RESULTS.md lists the
+measured time of each model); on a GPU the same command trains there by itself
+(``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m drcn_lib.reproduce
+--train`` each model trains data-parallel.
+
+Without ``--train`` it runs the three studies of lessons 09-11 (:mod:`drcn_lib.studies`) on the
+shipped weights, checks the claims (:mod:`drcn_lib.claims`) and writes into ``--out``:
+``depth.png``, ``ensemble.png``, ``benchmark_x{2,3,4}.png``, ``results.json`` (every record) and
+``RESULTS.md`` (our numbers beside the paper's, labelled). Missing weights are listed with the
+command that trains them; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from drcn_lib.engine.checkpoint import atomic_write, read_sidecar, write_json
+from drcn_lib.engine.loop import train
+from drcn_lib.engine.presets import TrainConfig, preset
+from drcn_lib.errors import DRCNError
+from drcn_lib.pretrained import REGISTRY, WEIGHTS_DIR, PretrainedSpec
+from drcn_lib.settings import REPO_ROOT
+
+SRCNN_BUDGET_FROM = "drcn-x3-d16"
+PLAN_FILE = "plan.json"
+PROBE_STEPS = 50
+Log = Callable[[str], None]
+
+
+def train_config(spec: PretrainedSpec, base: TrainConfig | None = None) -> TrainConfig:
+    """The configuration registry model ``spec`` trains with: its preset at its scale and D."""
+    base = base if base is not None else preset(spec.preset)
+    if spec.arch == "srcnn":
+        return replace(base, arch="srcnn", scale=spec.scale)
+    return replace(base, arch="drcn", scale=spec.scale, recursions=int(spec.recursions or 16))
+
+
+def budget_seconds(runs: Path, weights_dir: Path) -> float:
+    """Wall time (s) of ``drcn-x3-d16`` from its shipped sidecar, else from its finished run."""
+    for sidecar in (weights_dir / f"{SRCNN_BUDGET_FROM}.json",
+                    runs / SRCNN_BUDGET_FROM / "model.json"):
+        if sidecar.is_file():
+            data = json.loads(sidecar.read_text())
+            if "wall_seconds" in data:
+                return float(data["wall_seconds"])
+    raise DRCNError(
+        f"srcnn-x3 trains for the wall time of {SRCNN_BUDGET_FROM}, whose sidecar is in neither "
+        f"{weights_dir} nor {runs / SRCNN_BUDGET_FROM}; train it first: python -m "
+        f"drcn_lib.reproduce --train --only {SRCNN_BUDGET_FROM}")
+
+
+def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
+               probe_steps: int = PROBE_STEPS, **train_kwargs: Any) -> dict[str, float]:
+    """Steps and ``max_minutes`` for SRCNN to train ``budget_s`` seconds; made once, kept.
+
+    A probe run of ``probe_steps`` steps (one validation included) measures seconds per step;
+    ``steps = budget / that``, and ``max_minutes = budget / 60`` stops the run at the budget in
+    any case. The plan is saved in ``runs/srcnn-x3/plan.json`` so a resumed run keeps it.
+    """
+    plan_file = runs / "srcnn-x3" / PLAN_FILE
+    if plan_file.is_file():
+        return json.loads(plan_file.read_text())
+    probe_dir = runs / "srcnn-x3-probe"
+    shutil.rmtree(probe_dir, ignore_errors=True)
+    probe_cfg = replace(cfg, steps=probe_steps, val_every=probe_steps, max_minutes=None)
+    log(f"srcnn-x3: timing {probe_steps} probe steps to fit its schedule into "
+        f"{budget_s / 60:.1f} min")
+    result = train(probe_cfg, probe_dir, progress=False, log=lambda _m: None, **train_kwargs)
+    per_step = result.history["val"][-1]["seconds"] / probe_steps
+    shutil.rmtree(probe_dir, ignore_errors=True)
+    plan = {"budget_seconds": budget_s, "probe_steps": probe_steps,
+            "seconds_per_step": per_step, "steps": max(int(budget_s / per_step), probe_steps),
+            "max_minutes": budget_s / 60.0}
+    write_json(plan_file, plan)
+    return plan
+
+
+def ship(name: str, runs: Path, weights_dir: Path) -> Path:
+    """Copy ``runs/<name>/model.safetensors`` and ``model.json`` to ``weights_dir/<name>.*``."""
+    src = runs / name / "model.safetensors"
+    if not src.is_file():
+        raise DRCNError(f"{src} does not exist: the run of {name} has not finished")
+    dst = weights_dir / f"{name}.safetensors"
+    for a, b in ((src, dst), (src.with_suffix(".json"), dst.with_suffix(".json"))):
+        atomic_write(b, lambda tmp, a=a: shutil.copyfile(a, tmp))
+    return dst
+
+
+def _is_main() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None, log: Log,
+              progress: bool, **train_kwargs: Any) -> Path:
+    """Train (or resume, or reuse the finished run of) registry model ``name``, then ship it."""
+    spec = REGISTRY[name]
+    cfg = train_config(spec, base)
+    if spec.arch == "srcnn":
+        plan = srcnn_plan(cfg, budget_seconds(runs, weights_dir), runs, log, **train_kwargs)
+        cfg = replace(cfg, steps=int(plan["steps"]), max_minutes=float(plan["max_minutes"]))
+    out = runs / name
+    done = read_sidecar(out / "model.safetensors") if (out / "model.safetensors").is_file() \
+        else {}
+    if done and done.get("preset") != cfg.as_dict():
+        raise DRCNError(f"{out} holds a finished run of another configuration; move it away to "
+                        f"retrain {name} (differences: {_diff(done.get('preset', {}), cfg)})")
+    if not done:
+        log(f"{name}: training ({cfg.steps} steps"
+            + (f", at most {cfg.max_minutes:.1f} min" if cfg.max_minutes else "") + f") in {out}")
+        command = (f"python -m drcn_lib.reproduce --train --only {name}  (= drcn train "
+                   f"{' '.join(spec.train_args())} --out runs/{name} --resume"
+                   + (f" --steps {cfg.steps} --set max_minutes={cfg.max_minutes}"
+                      if cfg.max_minutes else "") + ")")
+        train(cfg, out, resume=True, progress=progress, log=log, command=command,
+              **train_kwargs)
+    if not _is_main():
+        return weights_dir / f"{name}.safetensors"
+    path = ship(name, runs, weights_dir)
+    log(f"{name}: shipped {path}")
+    return path
+
+
+def _diff(recorded: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
+    now = cfg.as_dict()
+    return {k: (recorded.get(k), v) for k, v in now.items() if recorded.get(k) != v}
+
+
+def train_missing(
+    names: Sequence[str] | None = None,
+    force: bool = False,
+    runs: Path = REPO_ROOT / "runs",
+    weights_dir: Path = WEIGHTS_DIR,
+    base: TrainConfig | None = None,
+    log: Log = print,
+    progress: bool = True,
+    **train_kwargs: Any,
+) -> list[str]:
+    """Train and ship, one at a time, every registry model (or those in ``names``) whose
+    weights are not in ``weights_dir`` (all of them with ``force``); returns the names shipped.
+
+    ``base`` replaces each model's preset (tests pass ``preset("smoke")``); ``train_kwargs`` go
+    to :func:`drcn_lib.engine.train` (``device``, ``dtype``, ...). ``drcn-x3-d16`` is trained
+    before ``srcnn-x3``, whose budget it sets.
+    """
+    names = list(names) if names else list(REGISTRY)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise DRCNError(f"unknown model(s) {unknown}; the registry holds {list(REGISTRY)}")
+    order = [n for n in REGISTRY if n in names]  # registry order: d16 before srcnn
+    todo = [n for n in order if force or not (weights_dir / f"{n}.safetensors").is_file()]
+    for name in (n for n in order if n not in todo):
+        log(f"{name}: already shipped ({weights_dir / name}.safetensors); --force retrains it")
+    for name in todo:
+        train_one(name, Path(runs), Path(weights_dir), base, log, progress, **train_kwargs)
+    return todo
+
+
+@dataclass
+class Reproduction:
+    """Everything ``reproduce`` measured, and where it wrote it."""
+
+    out: Path
+    results: dict[str, Any]
+    markdown: str
+
+
+def run_studies(
+    out: Path,
+    models: Any = None,
+    sets: Sequence[str] | None = None,
+    limit: int | None = None,
+    fallback: bool = False,
+    device: str = "cpu",
+    cache: Any = None,
+    log: Log = print,
+    command: str = "python -m drcn_lib.reproduce",
+) -> Reproduction:
+    """Run the depth, ensemble and benchmark studies, check the claims, write the report."""
+    from drcn_lib import claims
+    from drcn_lib import studies as st
+    from drcn_lib.results_report import results_markdown, save_figures
+    from drcn_lib.study_models import ALL_NAMES, shipped_models
+
+    models = shipped_models(ALL_NAMES, device=device) if models is None else models
+    common = {"limit": limit, "fallback": fallback, "device": device, "cache": cache,
+              "progress": log}
+    log("recursion depth study (Set5 x3) ...")
+    depth = st.recursion_depth_study(models, **common)
+    log("single outputs versus the ensemble (Set5 x2, x3, x4) ...")
+    ens = st.ensemble_study(models, **common)
+    log("benchmark study ...")
+    bench = st.benchmark_study(models, sets=sets, **common)
+    verdicts = claims.check_all(depth, ens, bench)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = save_figures(out, depth, ens, bench)
+    from drcn_lib.engine.provenance import git_commit, hardware
+
+    results = {
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": git_commit(), "hardware": hardware(),
+        "command": command,
+        "depth": depth.as_dict(), "ensemble": ens.as_dict(), "benchmark": bench.as_dict(),
+        "claims": [{"claim": v.claim, "status": v.status, "detail": v.detail}
+                   for v in verdicts],
+        "figures": figures,
+    }
+    write_json(out / "results.json", results)
+    markdown = results_markdown(results, depth, ens, bench, verdicts, models)
+    atomic_write(out / "RESULTS.md", lambda tmp: tmp.write_text(markdown))
+    log(claims.verdict_lines(verdicts))
+    log(f"wrote {out / 'RESULTS.md'}, results.json and {len(figures)} figures")
+    return Reproduction(out, results, markdown)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m drcn_lib.reproduce`` and ``drcn reproduce``."""
+    p.add_argument("--train", action="store_true",
+                   help="train (cpu preset) and ship every registry model not shipped yet")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help=f"with --train: only these models ({', '.join(REGISTRY)})")
+    p.add_argument("--force", action="store_true", help="with --train: retrain shipped ones")
+    p.add_argument("--runs", type=Path, default=REPO_ROOT / "runs",
+                   help="where training runs go (default runs/)")
+    p.add_argument("--out", type=Path, default=Path("results"),
+                   help="folder for RESULTS.md, results.json and figures (default results/)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
+    p.add_argument("--sets", nargs="+", default=None,
+                   help="benchmark sets (default: every test set present)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="first N images of each set only (a quick look; not comparable)")
+    p.add_argument("--fallback", action="store_true",
+                   help="use scikit-image stand-in images for a missing set (not comparable)")
+    p.add_argument("--stand-ins", action="store_true",
+                   help="tiny untrained models instead of the weights (tests the pipeline only)")
+    p.add_argument("--no-cache", action="store_true", help="score everything again")
+
+
+def run(args: argparse.Namespace, log: Log = print,
+        command: str = "python -m drcn_lib.reproduce") -> int:
+    """Do what ``args`` asks (``command``: how it was invoked, for the report); exit code."""
+    from drcn_lib.engine.hardware import pick_device
+
+    if args.train:
+        train_missing(args.only, force=args.force, runs=args.runs, log=log,
+                      device=args.device)
+        log("done; now run: python -m drcn_lib.reproduce   (studies and RESULTS.md)")
+        return 0
+    if args.only or args.force:
+        raise DRCNError("--only and --force only apply with --train")
+    from drcn_lib.study_models import ALL_NAMES, stand_in_models
+    from drcn_lib.study_scores import ScoreCache
+
+    models = stand_in_models(ALL_NAMES) if args.stand_ins else None
+    run_studies(args.out, models=models, sets=args.sets, limit=args.limit,
+                fallback=args.fallback, device=str(pick_device(args.device)),
+                cache=ScoreCache(enabled=not args.no_cache), log=log, command=command)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drcn_lib.reproduce",
+                                     description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args, command=" ".join(["python -m drcn_lib.reproduce", *argv]))
+    except DRCNError as err:
+        print(f"reproduce: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""The paper's three result studies, measured on our own models, as plain records.
+
+* :func:`recursion_depth_study`: Set5 x3 PSNR of separate models with D = 1, 6, 11, 16
+  recursions (the paper's recursion-depth figure);
+* :func:`ensemble_study`: Set5 PSNR of every intermediate output y_d (d = 1..16) and of the
+  ensemble, for the 16-recursion models at x2, x3, x4 (the paper's single-output figure);
+* :func:`benchmark_study`: PSNR/SSIM of bicubic, SRCNN and DRCN on the benchmark sets present
+  (the paper's Table 2).
+
+Each takes ``models = {registry name: (model, sidecar)}`` (see :mod:`drcn_lib.study_models`);
+``None`` loads whichever shipped weights exist. Models that are needed but absent are listed in
+the result's ``missing`` with the command that trains them, never silently skipped. The paper's
+numbers ride along in separate, labelled fields (``paper_*``; ``source="paper"``) so a figure or
+table can set them beside ours; nothing here ever reports them as ours. Scores are those of
+:mod:`drcn_lib.evaluate` and are cached by :mod:`drcn_lib.study_scores`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from drcn_lib import paper_numbers as paper
+from drcn_lib.data.registry import TEST_SETS, find_set, set_status
+from drcn_lib.data.sets import SRPair, benchmark_pair
+from drcn_lib.evaluate import OutputName
+from drcn_lib.image_io import load_image
+from drcn_lib.inference import predict_y
+from drcn_lib.model.drcn_arch import DRCN
+from drcn_lib.study_models import (
+    DEPTH_NAMES,
+    SCALES,
+    SRCNN_NAME,
+    Models,
+    describe_model,
+    how_to_train,
+    is_stand_in,
+    model_scale,
+    shipped_models,
+)
+from drcn_lib.study_scores import ImageSet, ScoreCache, load_image_set, score_model
+
+Log = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class DepthPoint:
+    """Our PSNR/SSIM (dB, mean over the set) of one model with D recursions, and the paper's."""
+
+    recursions: int
+    model: str
+    psnr: float
+    ssim: float
+    paper_psnr: float | None
+
+
+@dataclass
+class StudyBase:
+    """What every study says about its data and models, so no number is read out of context.
+
+    ``complete``: every image of the paper's set was used (no subset, no stand-in images).
+    ``stand_in``: at least one model is an untrained stand-in (smoke mode).
+    ``models``: name -> where its weights come from. ``missing``: name -> how to train it.
+    """
+
+    set: str
+    images: int
+    complete: bool
+    stand_in: bool
+    models: dict[str, str]
+    missing: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (integer output names become strings only in JSON itself)."""
+        return asdict(self)
+
+
+@dataclass
+class DepthStudy(StudyBase):
+    """Recursion depth versus PSNR at one scale; ``points`` sorted by D."""
+
+    scale: int = 3
+    points: list[DepthPoint] = field(default_factory=list)
+    paper: dict[int, float] = field(default_factory=dict)
+
+    def psnr_by_depth(self) -> dict[int, float]:
+        """``{D: our PSNR}`` for the depths measured."""
+        return {p.recursions: p.psnr for p in self.points}
+
+
+@dataclass(frozen=True)
+class EnsembleCurve:
+    """One D-recursion model at one scale: PSNR/SSIM of y_1..y_D (lists, index d-1) and of the
+    ensemble; the paper's values for the same scale (``None`` where it has none)."""
+
+    scale: int
+    model: str
+    single_psnr: list[float]
+    single_ssim: list[float]
+    ensemble_psnr: float
+    ensemble_ssim: float
+    paper_single: list[float] | None
+    paper_ensemble: float | None
+
+    @property
+    def best_single(self) -> tuple[int, float]:
+        """``(d, PSNR)`` of the best intermediate output (the first one on a tie)."""
+        best = max(range(len(self.single_psnr)), key=lambda i: (self.single_psnr[i], -i))
+        return best + 1, self.single_psnr[best]
+
+
+@dataclass
+class EnsembleStudy(StudyBase):
+    """Single outputs versus the ensemble, one :class:`EnsembleCurve` per scale measured."""
+
+    curves: list[EnsembleCurve] = field(default_factory=list)
+
+    def curve(self, scale: int) -> EnsembleCurve | None:
+        return next((c for c in self.curves if c.scale == scale), None)
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One cell of the benchmark table: ``method`` (Bicubic, SRCNN, DRCN) on ``set`` at
+    ``scale``, ``source`` "ours" (measured here, ``model`` names the weights) or "paper"."""
+
+    set: str
+    scale: int
+    method: str
+    source: str
+    psnr: float
+    ssim: float
+    model: str | None = None
+
+
+@dataclass
+class BenchmarkStudy(StudyBase):
+    """Table 2 for the sets present. ``set`` is "+"-joined; per-set facts are in the dicts."""
+
+    sets: list[str] = field(default_factory=list)
+    scales: list[int] = field(default_factory=list)
+    rows: list[BenchmarkRow] = field(default_factory=list)
+    set_images: dict[str, int] = field(default_factory=dict)
+    set_complete: dict[str, bool] = field(default_factory=dict)
+
+    def get(self, set_name: str, scale: int, method: str, source: str = "ours"
+            ) -> BenchmarkRow | None:
+        """The row for that cell, or None when it was not measured (or the paper has none)."""
+        for r in self.rows:
+            if (r.set, r.scale, r.method, r.source) == (set_name, scale, method, source):
+                return r
+        return None
+
+
+def sample_pair(set_name: str = "Set5", image: str = "butterfly", scale: int = 3,
+                fallback: bool = True) -> SRPair:
+    """One benchmark problem to look at: ``image`` of ``set_name`` (its first image when that
+    one is absent, e.g. on the scikit-image stand-ins) at ``scale``."""
+    paths = find_set(set_name, fallback=fallback)
+    path = next((p for p in paths if p.stem == image), paths[0])
+    return benchmark_pair(load_image(path), scale, name=path.stem)
+
+
+def depth_predictions(models: Models, pair: SRPair, device: str = "cpu"
+                      ) -> dict[int, np.ndarray]:
+    """``{D: ensemble Y prediction}`` of every DRCN in ``models`` trained for ``pair.scale``."""
+    preds = {}
+    for name, (model, side) in models.items():
+        if isinstance(model, DRCN) and model_scale(name, side) == pair.scale:
+            preds[model.recursions] = predict_y(model, pair.bicubic_y, device=device,
+                                                intermediates=False)["ensemble"]
+    return dict(sorted(preds.items()))
+
+
+def output_predictions(models: Models, name: str, pair: SRPair, device: str = "cpu"
+                       ) -> dict[OutputName, np.ndarray] | None:
+    """Every output (``"ensemble"``, 1..D) of model ``name`` on ``pair``; None if absent."""
+    if name not in models:
+        return None
+    return predict_y(models[name][0], pair.bicubic_y, device=device)
+
+
+def present_test_sets(data_root: Path | None = None) -> list[str]:
+    """The paper's test sets (Set5, Set14, B100, Urban100) complete under ``DRCN_DATA``."""
+    return [s for s in TEST_SETS if set_status(s, data_root).state == "present"]
+
+
+def _models(models: Models | None, needed: Sequence[str], device: str) -> Models:
+    return shipped_models(needed, device=device) if models is None else models
+
+
+def _base(images: ImageSet, models: Models, used: Sequence[str], needed: Sequence[str]
+          ) -> dict[str, Any]:
+    return {
+        "set": images.name, "images": len(images.images), "complete": images.complete,
+        "stand_in": any(is_stand_in(models[n][1]) for n in used),
+        "models": {n: describe_model(models[n][1]) for n in used},
+        "missing": {n: how_to_train(n) for n in needed if n not in models},
+    }
+
+
+def recursion_depth_study(
+    models: Models | None = None,
+    set_name: str = "Set5",
+    scale: int = 3,
+    limit: int | None = None,
+    fallback: bool = False,
+    device: str = "cpu",
+    cache: ScoreCache | None = None,
+    progress: Log = None,
+) -> DepthStudy:
+    """PSNR of each DRCN trained for ``scale`` in ``models`` (default: the shipped
+    ``drcn-x3-d{1,6,11,16}``) on ``set_name``, by depth D, beside the paper's Set5 x3 values.
+
+    ``limit`` keeps the first images only (smoke mode); ``fallback`` allows the scikit-image
+    stand-in images when the set is missing. Either makes the study ``complete=False``.
+    """
+    models = _models(models, DEPTH_NAMES, device)
+    images = load_image_set(set_name, limit, fallback)
+    used = sorted((n for n, (m, side) in models.items()
+                   if isinstance(m, DRCN) and model_scale(n, side) == scale),
+                  key=lambda n: models[n][0].recursions)
+    reference = paper.RECURSION_DEPTH_SET5_X3 if (set_name, scale) == ("Set5", 3) else {}
+    points = []
+    for name in used:
+        model = models[name][0]
+        ens = score_model(model, images, scale, device, cache=cache, progress=progress)["ensemble"]
+        points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
+                                 reference.get(model.recursions)))
+    return DepthStudy(**_base(images, models, used, DEPTH_NAMES), scale=scale, points=points,
+                      paper=dict(reference))
+
+
+def ensemble_study(
+    models: Models | None = None,
+    scales: Sequence[int] = SCALES,
+    set_name: str = "Set5",
+    limit: int | None = None,
+    fallback: bool = False,
+    device: str = "cpu",
+    cache: ScoreCache | None = None,
+    progress: Log = None,
+) -> EnsembleStudy:
+    """PSNR/SSIM of every output y_d and of the ensemble of ``drcn-x{s}-d16`` for each scale s,
+    on ``set_name`` (default Set5), beside the paper's figure (Set5 only)."""
+    needed = [f"drcn-x{s}-d16" for s in scales]
+    models = _models(models, needed, device)
+    images = load_image_set(set_name, limit, fallback)
+    used = [n for n in needed if n in models]
+    curves = []
+    for name in used:
+        scale = model_scale(name, models[name][1])
+        scores = score_model(models[name][0], images, scale, device, cache=cache,
+                             progress=progress)
+        depths = sorted(k for k in scores if isinstance(k, int))
+        on_set5 = set_name == "Set5"
+        curves.append(EnsembleCurve(
+            scale, name, [scores[d][0] for d in depths], [scores[d][1] for d in depths],
+            scores["ensemble"][0], scores["ensemble"][1],
+            paper.SINGLE_OUTPUTS_SET5.get(scale) if on_set5 else None,
+            paper.ENSEMBLE_SET5.get(scale) if on_set5 else None))
+    return EnsembleStudy(**_base(images, models, used, needed), curves=curves)
+
+
+def benchmark_study(
+    models: Models | None = None,
+    sets: Sequence[str] | None = None,
+    scales: Sequence[int] = SCALES,
+    limit: int | None = None,
+    fallback: bool = False,
+    device: str = "cpu",
+    cache: ScoreCache | None = None,
+    progress: Log = None,
+) -> BenchmarkStudy:
+    """Bicubic, SRCNN (``srcnn-x{s}``) and DRCN (``drcn-x{s}-d16``) on each set and scale, ours
+    measured and the paper's Table 2 labelled (``source``). ``sets`` defaults to the test sets
+    present (:func:`present_test_sets`), or Set5 with ``fallback``."""
+    needed = [*(f"drcn-x{s}-d16" for s in scales), *([SRCNN_NAME] if 3 in scales else [])]
+    models = _models(models, needed, device)
+    sets = list(sets) if sets is not None else (present_test_sets() or ["Set5"])
+    rows: list[BenchmarkRow] = []
+    counts, complete, used = {}, {}, []
+    for set_name in sets:
+        images = load_image_set(set_name, limit, fallback)
+        counts[images.name], complete[images.name] = len(images.images), images.complete
+        for scale in scales:
+            b = score_model(None, images, scale, cache=cache)["bicubic"]
+            rows.append(BenchmarkRow(images.name, scale, "Bicubic", "ours", b[0], b[1]))
+            for method, name in (("SRCNN", f"srcnn-x{scale}"), ("DRCN", f"drcn-x{scale}-d16")):
+                if name in models:
+                    used += [name] if name not in used else []
+                    s = score_model(models[name][0], images, scale, device, cache=cache,
+                                    progress=progress)["ensemble"]
+                    rows.append(BenchmarkRow(images.name, scale, method, "ours", s[0], s[1],
+                                             name))
+            for method in ("Bicubic", "SRCNN", "DRCN"):
+                ref = paper.paper(images.name, scale, method)
+                if ref is not None:
+                    rows.append(BenchmarkRow(images.name, scale, method, "paper", *ref))
+    base = {
+        "set": "+".join(counts), "images": sum(counts.values()),
+        "complete": bool(complete) and all(complete.values()),
+        "stand_in": any(is_stand_in(models[n][1]) for n in used),
+        "models": {n: describe_model(models[n][1]) for n in used},
+        "missing": {n: how_to_train(n) for n in needed if n not in models},
+    }
+    return BenchmarkStudy(**base, sets=list(counts), scales=list(scales), rows=rows,
+                          set_images=counts, set_complete=complete)

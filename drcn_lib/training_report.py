@@ -1,0 +1,133 @@
+"""What a training run leaves behind, read back: curves against wall time, cost, provenance.
+
+Lesson 08 and ``drcn reproduce`` read three kinds of records the engine writes
+(:mod:`drcn_lib.engine.run_setup`):
+
+* ``history.json`` of a run: ``{"train": [{step, seconds, loss, l1, l2, alpha, lr}],
+  "val": [{step, seconds, psnr, psnr_last}]}`` (``seconds``: training wall time so far);
+* the sidecar ``<weights>.json`` of finished weights, whose ``val_curve`` is the same ``val``
+  list and which records the command, preset, commit, wall time and hardware;
+* ``benchmarks/recipes/<name>/history.json``: the candidate recipes timed for the ``cpu`` preset.
+
+PSNR in these curves is the engine's validation score (ensemble, Set5 unless the preset says
+otherwise, possibly on ``val_images`` images only), in dB.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.torch import load_file
+
+from drcn_lib.engine.checkpoint import read_sidecar
+from drcn_lib.engine.presets import TrainConfig
+from drcn_lib.errors import CheckpointError, DRCNError
+from drcn_lib.pretrained import available, weights_path
+from drcn_lib.settings import REPO_ROOT
+
+RECIPES_DIR = REPO_ROOT / "benchmarks" / "recipes"
+
+
+def val_rows(run: Any) -> list[Mapping[str, float]]:
+    """The validation rows of a history dict, a sidecar (``val_curve``), a ``TrainResult``
+    (``.history``) or a plain list of rows; each row has ``step``, ``seconds`` and ``psnr``."""
+    run = getattr(run, "history", run)
+    rows = run.get("val", run.get("val_curve")) if isinstance(run, Mapping) else run
+    if not isinstance(rows, list) or not all(
+            isinstance(r, Mapping) and {"seconds", "psnr"} <= set(r) for r in rows):
+        raise DRCNError("expected a history {'val': [...]}, a sidecar {'val_curve': [...]} or a "
+                        "list of rows with 'seconds' and 'psnr'")
+    return rows
+
+
+def psnr_minutes(run: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(wall-clock minutes, validation PSNR dB) of a run, as two float64 arrays."""
+    rows = val_rows(run)
+    return (np.array([r["seconds"] / 60.0 for r in rows], dtype=np.float64),
+            np.array([r["psnr"] for r in rows], dtype=np.float64))
+
+
+def recipe_histories(folder: Path = RECIPES_DIR) -> dict[str, dict[str, Any]]:
+    """``{recipe name: history}`` for every ``<folder>/<name>/history.json``, sorted by name.
+
+    A history that is not valid JSON is a :class:`DRCNError` naming the file (a half-written
+    file cannot happen: the engine writes it atomically).
+    """
+    histories: dict[str, dict[str, Any]] = {}
+    for path in sorted(Path(folder).glob("*/history.json")):
+        try:
+            history = json.loads(path.read_text())
+        except ValueError as exc:
+            raise DRCNError(f"{path} is not valid JSON: {exc}") from exc
+        if history.get("val"):
+            histories[path.parent.name] = history
+    return histories
+
+
+def shipped_sidecars(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The sidecars of the shipped weights (all of them, or those among ``names``)."""
+    return {n: read_sidecar(weights_path(n)) for n in available() if names is None or n in names}
+
+
+def preset_differences(a: TrainConfig, b: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """``{field: (a's value, b's value)}`` for every field but ``name`` where they differ."""
+    return {f.name: (getattr(a, f.name), getattr(b, f.name)) for f in fields(TrainConfig)
+            if f.name != "name" and getattr(a, f.name) != getattr(b, f.name)}
+
+
+def same_weights(a: str | Path, b: str | Path) -> bool:
+    """True when two safetensors files hold the same tensor names with bit-identical values."""
+    ta, tb = load_file(str(a)), load_file(str(b))
+    return ta.keys() == tb.keys() and all(
+        ta[k].dtype == tb[k].dtype and ta[k].shape == tb[k].shape and bool((ta[k] == tb[k]).all())
+        for k in ta)
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """What one shipped model cost to train, from its sidecar."""
+
+    name: str
+    steps: int
+    minutes: float
+    hardware: str
+    processes: int
+    final_psnr: float | None
+    val_set: str
+
+    @classmethod
+    def from_sidecar(cls, name: str, sidecar: Mapping[str, Any]) -> CostRow:
+        if "wall_seconds" not in sidecar:
+            raise CheckpointError(f"{name}: the sidecar records no wall_seconds (not a run of "
+                                  "the engine?)")
+        hw = sidecar.get("hardware") or {}
+        where = hw.get("gpu") or (f"{hw.get('cpu', '?')}, {hw.get('torch_threads', '?')} "
+                                  f"threads of {hw.get('cores', '?')} cores")
+        return cls(name, int(sidecar.get("steps", 0)), float(sidecar["wall_seconds"]) / 60.0,
+                   str(where), int(sidecar.get("processes", 1)), sidecar.get("final_val_psnr"),
+                   str(sidecar.get("val_set", "Set5")))
+
+
+def cost_rows(sidecars: Mapping[str, Mapping[str, Any]]) -> list[CostRow]:
+    """One :class:`CostRow` per sidecar, in the given order."""
+    return [CostRow.from_sidecar(n, s) for n, s in sidecars.items()]
+
+
+def cost_markdown(rows: list[CostRow]) -> str:
+    """The training-cost table (Markdown) with a total line; measured, never estimated."""
+    if not rows:
+        return "(no shipped weights, so no measured training time yet)"
+    lines = ["| model | steps | wall time | hardware | processes | final val PSNR |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        psnr = "-" if r.final_psnr is None else f"{r.final_psnr:.2f} dB ({r.val_set})"
+        lines.append(f"| {r.name} | {r.steps} | {r.minutes:.1f} min | {r.hardware} | "
+                     f"{r.processes} | {psnr} |")
+    total = sum(r.minutes for r in rows)
+    lines.append(f"| **total** | | **{total / 60:.1f} h** | | | |")
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Lessons re-run in the same kernel give the same results: no state that piles up.
+
+A learner often runs "Run All" twice without restarting. Each lesson ``notebooks/0[0-3]_*.ipynb``
+is executed top to bottom in smoke mode (``DRCN_SMOKE=1``), then again in the *same* kernel;
+both runs must finish without an error (a second ``train()`` into the same folder, a list that
+keeps growing, a seed set only once) and every cell marked ``# NBVAL_CHECK_OUTPUT`` must print
+the same text both times. A synthetic notebook with a counter shows the check can fail.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from drcn_lib.settings import REPO_ROOT
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("0[0-3]_*.ipynb"))
+MARK = "# NBVAL_CHECK_OUTPUT"
+CELL_TIMEOUT_S = 300
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    """The text a reader sees from a cell: streams and text/plain results, addresses masked."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return re.sub(r"0x[0-9a-fA-F]+", "0x?", "".join(parts)).rstrip()
+
+
+def run_twice(path: Path) -> list[tuple[int, str, str]]:
+    """Execute ``path`` twice in one kernel; return ``(cell index, first, second)`` for every
+    cell marked ``# NBVAL_CHECK_OUTPUT`` whose text differs. A cell error raises
+    ``nbclient.exceptions.CellExecutionError`` naming the cell."""
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    checked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARK in c.source]
+    runs: list[dict[int, str]] = []
+    with client.setup_kernel():
+        for _ in range(2):
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    cell.outputs = []
+                    client.execute_cell(cell, i)
+            runs.append({i: _text(nb.cells[i]) for i in checked})
+    return [(i, runs[0][i], runs[1][i]) for i in checked if runs[0][i] != runs[1][i]]
+
+
+@pytest.fixture
+def smoke_kernel_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels inherit the environment: smoke mode plus the suite's temporary folders."""
+    monkeypatch.setenv("DRCN_SMOKE", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+
+
+def test_the_rerun_check_sees_state_that_piles_up(tmp_path: Path, smoke_kernel_env) -> None:
+    """Control: a cell whose output depends on how often it ran is caught."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("seen = globals().get('seen', []) + [1]"),
+        nbformat.v4.new_code_cell(f"{MARK}\nlen(seen)"),
+        nbformat.v4.new_code_cell(f"{MARK}\nimport random\nrandom.seed(0)\nrandom.random()"),
+    ]
+    path = tmp_path / "counter.ipynb"
+    nbformat.write(nb, path)
+    diffs = run_twice(path)
+    assert [(i, a, b) for i, a, b in diffs] == [(1, "1", "2")]
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no lesson notebooks/0[0-3]_*.ipynb exist yet "
+                                          "(they are being written); nothing to re-run")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_lesson_rerun_in_the_same_kernel_gives_the_same_outputs(path: Path, tally,
+                                                                smoke_kernel_env) -> None:
+    with tally.case("notebook re-runs", f"{path.name} run twice in one kernel (smoke)"):
+        diffs = run_twice(path)
+        assert not diffs, "\n".join(
+            f"cell {i} changed on the second run:\n--- first\n{a}\n--- second\n{b}"
+            for i, a, b in diffs)

@@ -1,0 +1,294 @@
+"""Killed kernels and diverging runs: no lost work, no half-written files, same weights.
+
+* A ``drcn train`` process is killed with SIGKILL at a random (seeded) step, twice, and resumed
+  with ``--resume``; its final ``model.safetensors`` must be byte-for-byte the file of an
+  uninterrupted run started at the same time (CPU, float32, fixed seed, one thread each).
+* A process is killed *while* it writes a checkpoint or a weights file (its writer is made to
+  stop half-way); the previous file must still load.
+* NaN or Inf in the loss stops training with :class:`TrainingDiverged`, a message that names the
+  step and the kept checkpoint, and that checkpoint loads and resumes.
+* With no T91 on disk, training falls back to the scikit-image stand-ins, loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from drcn_lib.data.fallback import FallbackDataWarning
+from drcn_lib.data.patches import PatchSpec, load_or_build_patches
+from drcn_lib.engine.batches import StepBatches
+from drcn_lib.engine.checkpoint import load_checkpoint, load_weights
+from drcn_lib.engine.loop import train
+from drcn_lib.engine.presets import preset
+from drcn_lib.errors import TrainingDiverged
+
+STEPS = 40
+TRAIN_ARGS = ["--preset", "smoke", "--no-progress", "--device", "cpu", "--dtype", "float32",
+              "--channels-last", "off", "--recon", "batched", "--checkpoint-every", "0",
+              "--set", f"steps={STEPS}", "--set", "val_every=10"]
+FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched",
+            progress=False, log=lambda _: None, checkpoint_every_s=0.0)
+
+
+def _start(out: Path, env: dict[str, str], resume: bool = False) -> subprocess.Popen:
+    """``nice -n 10 python -m drcn_lib.cli train ...`` with its log in ``out.log``."""
+    cmd = ["nice", "-n", "10", sys.executable, "-m", "drcn_lib.cli", "train", *TRAIN_ARGS,
+           "--out", str(out)] + (["--resume"] if resume else [])
+    log = open(f"{out}.log", "a")  # noqa: SIM115 - the child owns it until it exits
+    try:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    finally:
+        log.close()
+
+
+def _trained_steps(out: Path) -> int:
+    """Last step recorded in history.json (written right after each checkpoint), or 0."""
+    try:
+        history = json.loads((out / "history.json").read_text())
+    except (OSError, ValueError):
+        return 0
+    steps = [r["step"] for r in history.get("train", [])]
+    return max(steps, default=0)
+
+
+def _kill_at(proc: subprocess.Popen, out: Path, step: int, timeout: float = 120.0) -> None:
+    """Wait until the run has a checkpoint and logged progress to ``step``, then SIGKILL it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log = Path(f"{out}.log").read_text()[-2000:]
+            raise AssertionError(f"training ended (rc {proc.returncode}) before step {step}:\n"
+                                 f"{log}")
+        if (out / "checkpoint.pt").exists() and _trained_steps(out) >= step:
+            os.kill(proc.pid, signal.SIGKILL)
+            assert proc.wait(timeout=30) == -signal.SIGKILL
+            return
+        time.sleep(0.005)
+    proc.kill()
+    raise AssertionError(f"no progress to step {step} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def patches_ready(reliability_dirs: dict[str, Path]) -> None:
+    """Cut the smoke patches once in this process, so the children only load them."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DRCN_CACHE", str(reliability_dirs["cache"]))
+    mp.setenv("DRCN_DATA", str(reliability_dirs["data"]))
+    try:
+        cfg = preset("smoke")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FallbackDataWarning)
+            load_or_build_patches(PatchSpec(cfg.train_set, cfg.scale, cfg.patch, cfg.stride),
+                                  verbose=False)
+    finally:
+        mp.undo()
+
+
+def test_sigkill_at_random_steps_then_resume_is_bitwise_identical(
+        tmp_path: Path, tally, child_env, patches_ready) -> None:
+    rng = np.random.default_rng(20160627)  # seeded: the same kill points on every run
+    first = int(rng.integers(2, 16))
+    second = int(rng.integers(first + 4, 30))
+    reference = _start(tmp_path / "uninterrupted", child_env)  # runs beside the victim
+    victim = tmp_path / "killed"
+    for n, step in enumerate((first, second), start=1):
+        with tally.case("interrupted training", f"SIGKILL #{n} at step >= {step} of {STEPS}"):
+            _kill_at(_start(victim, child_env, resume=n > 1), victim, step)
+            state = load_checkpoint(victim / "checkpoint.pt")  # never half-written
+            assert step <= state["step"] < STEPS
+            assert not (victim / "model.safetensors").exists()
+            assert not (victim / "model.json").exists()
+    with tally.case("interrupted training", "resume after two kills, bitwise equal weights"):
+        resumed = _start(victim, child_env, resume=True)
+        assert resumed.wait(timeout=300) == 0, Path(f"{victim}.log").read_text()[-3000:]
+        assert reference.wait(timeout=300) == 0
+        log = Path(f"{victim}.log").read_text()
+        assert log.count("resumed ") == 2 and "at step" in log
+        a = load_file(str(tmp_path / "uninterrupted" / "model.safetensors"))
+        b = load_file(str(victim / "model.safetensors"))
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.equal(a[k], b[k]), f"{k} differs after resume"
+        assert ((tmp_path / "uninterrupted" / "model.safetensors").read_bytes()
+                == (victim / "model.safetensors").read_bytes())
+        side_a = json.loads((tmp_path / "uninterrupted" / "model.json").read_text())
+        side_b = json.loads((victim / "model.json").read_text())
+        assert [r["psnr"] for r in side_a["val_curve"]] == [r["psnr"] for r in side_b["val_curve"]]
+
+
+# A child that writes a good file, then starts replacing it with a writer that stops half-way
+# and waits to be killed: the moment a real kill is most dangerous.
+_HALF_WRITE = r"""
+import io, sys, time
+from pathlib import Path
+import torch
+from drcn_lib.engine import checkpoint as ck
+from drcn_lib.model import DRCN
+
+target, kind = Path(sys.argv[1]), sys.argv[2]
+torch.manual_seed(0)
+good, newer = DRCN(recursions=2, filters=4), DRCN(recursions=2, filters=4)
+if kind == "checkpoint":
+    ck.save_checkpoint(target, {"config": {}, "model": good.state_dict(), "optimizer": {},
+                                "step": 1})
+else:
+    ck.save_weights(target, good, {"note": "good"})
+
+def stall(write_full):
+    def half(*args, **kwargs):
+        path = Path(args[1] if len(args) > 1 else kwargs.get("filename", kwargs.get("f")))
+        buf = io.BytesIO() if kind == "checkpoint" else None
+        if kind == "checkpoint":
+            write_full(args[0], buf)
+            data = buf.getvalue()
+        else:
+            write_full(*args, **kwargs)
+            data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        print("HALF", flush=True)
+        time.sleep(120)
+    return half
+
+if kind == "checkpoint":
+    torch.save = stall(torch.save)
+    ck.save_checkpoint(target, {"config": {}, "model": newer.state_dict(), "optimizer": {},
+                                "step": 2})
+else:
+    ck.save_file = stall(ck.save_file)
+    ck.save_weights(target, newer, {"note": "newer"})
+"""
+
+
+@pytest.mark.parametrize("kind", ["checkpoint", "weights"])
+def test_sigkill_in_the_middle_of_a_write_keeps_the_previous_file(
+        kind: str, tmp_path: Path, tally, child_env) -> None:
+    target = tmp_path / ("checkpoint.pt" if kind == "checkpoint" else "model.safetensors")
+    with tally.case("interrupted training", f"SIGKILL half-way through writing {target.name}"):
+        proc = subprocess.Popen([sys.executable, "-c", _HALF_WRITE, str(target), kind],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=child_env)
+        try:
+            line = proc.stdout.readline()
+            assert line.strip() == "HALF", proc.stderr.read()
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        torch.manual_seed(0)
+        from drcn_lib.model import DRCN
+        good = DRCN(recursions=2, filters=4).state_dict()
+        if kind == "checkpoint":
+            state = load_checkpoint(target)
+            assert state["step"] == 1
+            loaded = state["model"]
+        else:
+            model, side = load_weights(target)
+            assert side["note"] == "good"
+            loaded = model.state_dict()
+        assert all(torch.equal(v, loaded[k]) for k, v in good.items())
+
+
+def _poison(monkeypatch: pytest.MonkeyPatch, at_step: int, value: float):  # noqa: ANN202
+    """Make batch ``at_step`` carry ``value`` (NaN or Inf), as corrupt data would; returns
+    the real method, to put back."""
+    real = StepBatches.batch
+
+    def batch(self: StepBatches, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = real(self, step)
+        if step == at_step:  # NaN in an input patch; Inf in a target (Inf inputs give NaN)
+            x, y = x.clone(), y.clone()
+            (x if math.isnan(value) else y)[0, 0, 0, 0] = value
+        return x, y
+
+    monkeypatch.setattr(StepBatches, "batch", batch)
+    return real
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf], ids=["nan", "inf"])
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
+        value: float, tmp_path: Path, monkeypatch, tally, patches_ready) -> None:
+    at = 5
+    cfg = replace(preset("smoke"), steps=12, val_every=4)
+    with tally.case("divergence", f"{value} in the loss at step {at}"):
+        reference = train(cfg, tmp_path / "ref", stop_at_step=at, **FAST)
+        real_batch = _poison(monkeypatch, at, value)
+        out = tmp_path / "run"
+        with pytest.raises(TrainingDiverged) as err:
+            train(cfg, out, **FAST)
+        msg = str(err.value)
+        assert f"loss is {value}" in msg and f"step {at}" in msg
+        assert str(out / "checkpoint.pt") in msg and "kept" in msg
+        assert not (out / "model.safetensors").exists()
+        state = load_checkpoint(out / "checkpoint.pt")
+        kept = load_checkpoint(reference.out_dir / "checkpoint.pt")
+        assert state["step"] == at
+        for k, v in kept["model"].items():  # exactly the weights before the bad step
+            assert torch.equal(v, state["model"][k]) and torch.isfinite(v).all(), k
+        monkeypatch.setattr(StepBatches, "batch", real_batch)
+        done = train(cfg, out, resume=True, **FAST)  # and the run can go on from there
+        assert done.weights.exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine/loop.py saves the checkpoint after every step before the next loss is known, so a "
+    "blow-up caused by the update itself (lr=1e9) keeps weights that already give a NaN loss; "
+    "see the reliability report for the proposed change to loop.py"))
+def test_exploding_learning_rate_keeps_a_checkpoint_whose_loss_is_finite(
+        tmp_path: Path, tally, patches_ready) -> None:
+    cfg = replace(preset("smoke"), steps=12, val_every=4, lr=1e9)
+    out = tmp_path / "run"
+    with tally.case("divergence", "lr=1e9 (the update explodes)") as case:
+        case.note = "known issue in engine/loop.py, marked xfail"
+        with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
+            train(cfg, out, **FAST)
+        state = load_checkpoint(out / "checkpoint.pt")
+        model = load_weights_from_state(state["model"])
+        batches = StepBatches(*_smoke_arrays(), cfg.batch_size, cfg.seed, cfg.augment)
+        x, _ = batches.batch(state["step"])
+        with torch.no_grad():
+            assert torch.isfinite(model(x).ensemble).all(), (
+                f"the kept checkpoint (step {state['step']}) already diverges")
+
+
+def load_weights_from_state(state: dict[str, torch.Tensor]) -> torch.nn.Module:
+    from drcn_lib.model.factory import build_model
+
+    model = build_model(**preset("smoke").model_kwargs())
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def _smoke_arrays() -> tuple[np.ndarray, np.ndarray]:
+    cfg = preset("smoke")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FallbackDataWarning)
+        p = load_or_build_patches(PatchSpec(cfg.train_set, cfg.scale, cfg.patch, cfg.stride),
+                                  verbose=False)
+    return p.inputs, p.targets
+
+
+def test_training_without_t91_falls_back_loudly(tmp_path: Path, monkeypatch, tally,
+                                                capsys) -> None:
+    """A fresh checkout with no data still trains (smoke), on the stand-ins, with the banner."""
+    with tally.case("missing data", "no T91 on disk: smoke training on the stand-ins"):
+        monkeypatch.setenv("DRCN_DATA", str(tmp_path / "empty"))
+        monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+        with pytest.warns(FallbackDataWarning, match="training images"):
+            result = train(replace(preset("smoke"), steps=2, val_every=2), tmp_path / "run",
+                           **FAST)
+        assert result.weights.exists() and math.isfinite(result.final_psnr)
+        assert "FALLBACK DATA" in capsys.readouterr().out
+        assert (tmp_path / "empty" / "Fallback" / "train").is_dir()

@@ -1,0 +1,70 @@
+"""The check_ helpers of lessons 00-03: right answers pass, common mistakes get their hint."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from drcn_lib.exercises.feedback import as_number, as_side
+from drcn_lib.exercises.protocol import (
+    benchmark_image_count,
+    check_benchmark_image_count,
+    check_psnr_of_offset,
+    psnr_of_offset,
+)
+from drcn_lib.exercises.recursion import check_embedding_parameters, check_receptive_field
+
+
+def test_answer_parsing() -> None:
+    assert as_number(3) == 3.0 and as_number("2.5") == 2.5
+    assert as_number(True) is None and as_number("x") is None and as_number(math.nan) is None
+    assert as_side("41x41") == as_side("41 x 41") == as_side((41, 41)) == as_side(41.0) == 41
+    assert as_side((41, 21)) is None and as_side("41x") == 41 and as_side(None) is None
+
+
+def test_benchmark_image_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert benchmark_image_count() == 5 + 14 + 100 + 100  # Set5, Set14, B100, Urban100
+    assert check_benchmark_image_count(219) is True
+    assert "Right" in capsys.readouterr().out
+    assert check_benchmark_image_count(119) is False
+    assert "Urban100" in capsys.readouterr().out
+    assert check_benchmark_image_count(310) is False
+    assert "training" in capsys.readouterr().out
+    assert check_benchmark_image_count(None) is False
+
+
+def test_psnr_of_offset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert psnr_of_offset(2.0) == pytest.approx(20 * math.log10(255 / 2))  # 42.11 dB
+    assert psnr_of_offset(1.0) == pytest.approx(48.1308, abs=1e-4)
+    assert check_psnr_of_offset(42.11) is True
+    assert check_psnr_of_offset("42.1") is False
+    capsys.readouterr()
+    assert check_psnr_of_offset(10 * math.log10(255 / 2)) is False  # forgot the square
+    assert "SQUARED" in capsys.readouterr().out
+    assert check_psnr_of_offset(48.13, offset=1) is True
+    assert check_psnr_of_offset("forty") is False
+
+
+def test_embedding_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    f = 64
+    assert check_embedding_parameters((9 * f + f) + (9 * f * f + f), filters=f) is True
+    capsys.readouterr()
+    assert check_embedding_parameters(9 * f + 9 * f * f, filters=f) is False
+    assert "bias" in capsys.readouterr().out
+    assert check_embedding_parameters(9 * f * f + f, filters=f) is False
+    assert "conv2 alone" in capsys.readouterr().out
+    assert check_embedding_parameters(592_640, filters=256) is True  # the paper's F = 256
+
+
+def test_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_receptive_field(21, recursions=6) is True
+    assert check_receptive_field("41x41", recursions=16) is True
+    capsys.readouterr()
+    assert check_receptive_field(13, recursions=6) is False
+    assert "f2 only" in capsys.readouterr().out
+    assert check_receptive_field(10, recursions=6) is False
+    assert "number of conv layers" in capsys.readouterr().out
+    assert check_receptive_field(20, recursions=6) is False
+    assert "off by one" in capsys.readouterr().out
+    assert check_receptive_field(None) is False
