@@ -12,11 +12,12 @@ SHARED_DATA := $(abspath ../shared/data)
 # Use the shared copy of the paper's images when it lies beside the checkout and DRCN_DATA is unset.
 export DRCN_DATA ?= $(if $(wildcard $(SHARED_DATA)/Set5),$(SHARED_DATA),$(abspath data))
 
-.PHONY: lab test test-unit test-notebooks lint bench weights notebooks clean-venv help
+.PHONY: lab test test-unit test-notebooks test-browser lint bench weights notebooks clean-venv help
 
 help:
 	@echo "make lab    - open JupyterLab on the course (sets everything up first)"
 	@echo "make test   - unit tests, reliability suite and every notebook via nbval (smoke mode)"
+	@echo "make test-browser - run lessons in JupyterLab in headless Chromium, move their sliders"
 	@echo "make lint   - ruff"
 	@echo "make bench  - speed and memory benchmark (benchmarks/results.json)"
 	@echo "make weights - retrain every shipped model with the cpu preset (hours on 2 cores)"
@@ -43,6 +44,10 @@ test-unit: $(STAMP)
 
 test-notebooks: $(STAMP)
 	DRCN_SMOKE=1 $(PY) -m pytest -q --nbval-lax notebooks
+
+# Needs Debian's chromium (apt-get install -y chromium); playwright drives it, no browser download.
+test-browser: $(STAMP)
+	DRCN_BROWSER_TEST=1 $(PY) -m pytest -q tests/browser -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -83,6 +83,11 @@ def _g(flops: float) -> str:
     return f"{flops / 1e9:,.0f} GFLOP/s" if flops < 1e12 else f"{flops / 1e12:,.1f} TFLOP/s"
 
 
+def _finite_note(finite: dict[str, bool]) -> str:
+    bad = [k for k, ok in finite.items() if not ok]
+    return f"WARNING: loss became non-finite ({', '.join(bad)})" if bad else ""
+
+
 def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(device, measurement, value, goal / note) rows of the one printed table."""
     rows: list[tuple[str, str, str, str]] = []
@@ -99,7 +104,7 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 (dev_name, "  reference (fp32, NCHW, f3 in a loop)",
                  f"{c['patches_per_s']['reference']:.1f} patches/s", ""),
                 (dev_name, "  speedup ours / reference", f"{c['speedup_vs_reference']:.2f}x",
-                 "" if c["losses_finite"] else "WARNING: a loss became non-finite"),
+                 _finite_note(c["losses_finite"])),
                 (dev_name, f"  ours FLOP/s / {c['peak_dtype']} matmul peak",
                  f"{c['flops_fraction_of_peak']:.2f}",
                  f"{_g(c['flops_per_s']['ours'])} of {_g(c['peak_flops_per_s'])}; "

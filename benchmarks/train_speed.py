@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from reference_drcn import ReferenceDRCN, reference_step_fn
+from reference_drcn import ReferenceDRCN, reference_loss, reference_step_fn
 
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.distributed import DistContext
@@ -35,6 +35,7 @@ from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, make_optimizer
 from drcn_lib.engine.schedules import Plateau
 from drcn_lib.flops import drcn_train_step_flops
+from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model
 
@@ -77,21 +78,28 @@ def matmul_peak(
 
 
 def reference_matches(filters: int, recursions: int, seed: int = 0) -> float:
-    """Max |difference| of every y_d and the ensemble, reference vs DRCN with copied weights.
+    """Max |difference| of every y_d, the ensemble, the loss and f2's gradient, reference vs
+    DRCN with copied weights (float32, a 2 x 1 x 13 x 11 input, beta = 0).
 
-    A check that the two sides compute the same function (so the same convolution work);
-    float32, a 2 x 1 x 13 x 11 input.
+    A check that the two sides compute the same function and the same training signal (so the
+    same convolution work, and the same trajectory for the same learning rate).
     """
     torch.manual_seed(seed)
     ours = DRCN(recursions=recursions, filters=filters)
     ref = ReferenceDRCN(recursions, filters)
     ref.copy_weights_from(ours)
     x = torch.rand(2, 1, 13, 11)
-    with torch.no_grad():
-        out = ours(x)
-        preds, ens = ref(x)
+    y = (x + 0.05 * torch.randn_like(x)).clamp(0, 1)
+    out = ours(x)
+    preds, ens = ref(x)
+    loss_ours = drcn_loss(out, y, alpha=0.3).total
+    loss_ref = reference_loss(ref, preds, ens, y, alpha=0.3, beta=0.0)
+    loss_ours.backward()
+    loss_ref.backward()
     diffs = [(out.outputs[d] - p).abs().max().item() for d, p in enumerate(preds)]
-    return max([*diffs, (out.ensemble - ens).abs().max().item()])
+    diffs += [(out.ensemble - ens).abs().max().item(), (loss_ours - loss_ref).abs().item(),
+              (ours.infer.conv.weight.grad - ref.inference.weight.grad).abs().max().item()]
+    return max(diffs)
 
 
 def _our_step(run: RunState) -> Callable[[], float]:
@@ -224,7 +232,8 @@ def train_case(
         "step_flops": flops,
         "flops_per_s": {"ours": flops / s_ours, "reference": flops / s_ref},
         "peak_dtype": runtime.dtype,
-        "losses_finite": all(math.isfinite(v) for v in last_loss.values()),
+        "last_loss": last_loss,
+        "losses_finite": {k: math.isfinite(v) for k, v in last_loss.items()},
     }
     apply_peaks(case, peaks)
     return case

@@ -15,6 +15,7 @@ else is a bug and keeps its traceback. ``python -m drcn_lib.cli`` works as well 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -61,7 +62,7 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from drcn_lib import evaluate as ev
+    ev = importlib.import_module("drcn_lib.evaluate")  # the package re-exports evaluate()
 
     bad = [s for s in args.scales if s < 2]
     if bad:
@@ -235,9 +236,9 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
-    from drcn_lib.reproduce import run
+    from drcn_lib.reproduce import command_of, run
 
-    return run(args, command=" ".join(["drcn", *sys.argv[1:]]))
+    return run(args, command=command_of("drcn reproduce", args))
 
 
 # --- main ----------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ Choices (each as MATLAB's ``imread`` would give the benchmark scripts, unless no
   16-bit PNGs) is taken as [0, 65535] and scaled to uint8 by ``round(v / 257)``; 32-bit float (F)
   is taken as [0, 1] and scaled by 255. Both are clipped to their range first.
 * EXIF orientation is **ignored**: the stored pixel grid is returned, as MATLAB ``imread`` does,
-  so the pixel checksums in ``PIXELS.tsv`` keep meaning the decoded array.
+  so the pixel checksums in ``PIXELS.tsv`` keep meaning the decoded array. Only
+  ``load_image_bytes(..., exif_transpose=True)`` (a learner's upload in the playground) applies
+  it, so a phone photo appears upright.
 * The decoder must read every byte: ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` is left False (it is
   never changed here) and the full decode happens inside ``load_image``.
 * Images larger than ``max_pixels`` (default Pillow's own decompression-bomb limit) are refused
@@ -26,12 +28,14 @@ Choices (each as MATLAB's ``imread`` would give the benchmark scripts, unless no
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from drcn_lib.errors import ImageError
 from drcn_lib.resize import to_uint8
@@ -41,6 +45,8 @@ DEFAULT_MAX_PIXELS = 89_478_485
 
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _TO_RGB_MODES = ("CMYK", "YCbCr", "LAB", "HSV", "RGBX")
+#: Formats Pillow reads everywhere (named in the error for an unreadable file).
+COMMON_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WebP")
 _SAVE_FORMATS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
@@ -78,6 +84,51 @@ def _to_array(img: Image.Image, path: Path) -> np.ndarray:
     )
 
 
+def _decode(source: str | os.PathLike[str] | io.BytesIO, label: str, max_pixels: int,
+            exif_transpose: bool) -> np.ndarray:
+    """Open ``source`` with Pillow, check its size, decode every byte, convert to the array."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise ImageError(
+            f"{label}: refusing to load while PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True, which "
+            "pads truncated files with grey; set it back to False"
+        )
+    try:
+        with Image.open(source) as img:
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"{label}: {width}x{height} = {width * height} pixels exceeds the limit of "
+                    f"{max_pixels} (a decompression bomb?); pass max_pixels to allow it"
+                )
+            img.load()  # full decode here, so truncation is an error now and not a grey patch
+            shown = _apply_orientation(img) if exif_transpose else img
+            return _to_array(shown, Path(label))
+    except ImageError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ImageError(
+            f"{label}: not a readable image (unknown format or not an image); readable formats "
+            f"include {', '.join(COMMON_FORMATS)}"
+        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{label}: too many pixels, refused as a decompression bomb ({exc})") \
+            from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{label}: corrupt or truncated image ({exc})") from exc
+
+
+def _apply_orientation(img: Image.Image) -> Image.Image:
+    """The image as a viewer shows it (EXIF orientation applied); unchanged if EXIF is broken.
+
+    A phone photo's EXIF tag often says "rotate 90 degrees"; broken EXIF must not make an
+    otherwise good photo unreadable, so any error while reading the tag keeps the stored grid.
+    """
+    try:
+        return ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, struct.error):
+        return img
+
+
 def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file as uint8 HxW (greyscale) or HxWx3 RGB, fully decoded.
 
@@ -92,29 +143,29 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         raise ImageError(f"{p}: not a file (a directory or device?)")
     if p.stat().st_size == 0:
         raise ImageError(f"{p}: empty file (0 bytes); re-download or re-copy it")
-    if ImageFile.LOAD_TRUNCATED_IMAGES:
-        raise ImageError(
-            f"{p}: refusing to load while PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True, which "
-            "pads truncated files with grey; set it back to False"
-        )
-    try:
-        with Image.open(p) as img:
-            width, height = img.size
-            if width * height > max_pixels:
-                raise ImageError(
-                    f"{p}: {width}x{height} = {width * height} pixels exceeds the limit of "
-                    f"{max_pixels} (a decompression bomb?); pass max_pixels to allow it"
-                )
-            img.load()  # full decode here, so truncation is an error now and not a grey patch
-            return _to_array(img, p)
-    except ImageError:
-        raise
-    except UnidentifiedImageError as exc:
-        raise ImageError(f"{p}: not a readable image (unknown format or not an image)") from exc
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"{p}: too many pixels, refused as a decompression bomb ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"{p}: corrupt or truncated image ({exc})") from exc
+    return _decode(p, str(p), max_pixels, exif_transpose=False)
+
+
+def load_image_bytes(
+    data: bytes | bytearray | memoryview,
+    name: str = "upload",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    exif_transpose: bool = False,
+) -> np.ndarray:
+    """Decode an image held in memory (e.g. a notebook upload) exactly as :func:`load_image`.
+
+    Same result types (uint8 HxW grey or HxWx3 RGB) and the same ``ImageError`` checks, with
+    ``name`` (the uploaded file's name) in every message. Animated GIF/WebP give their first
+    frame. ``exif_transpose=True`` applies the EXIF orientation tag, so a phone photo comes
+    out upright as a viewer shows it; the default keeps the stored grid, like ``load_image``
+    (benchmark checksums refer to the stored grid).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImageError(f"{name}: expected the file's bytes, got {type(data).__name__}")
+    raw = bytes(data)
+    if not raw:
+        raise ImageError(f"{name}: empty file (0 bytes); upload it again")
+    return _decode(io.BytesIO(raw), name, max_pixels, exif_transpose)
 
 
 def save_image(path: str | os.PathLike[str], img: np.ndarray) -> Path:

@@ -16,7 +16,9 @@ switches a lesson compares (skip, recursive supervision, the alpha schedule, sca
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -113,15 +115,21 @@ def train_or_reuse(
     out.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     engine_log = log if verbose else lines.append
+    # the data layer prints where it found the patches; in quiet mode that goes to the log too
+    captured = io.StringIO()
     try:
-        result = train(cfg, out, resume=True, progress=progress, log=engine_log, **train_kwargs)
+        with contextlib.redirect_stdout(captured) if not verbose else contextlib.nullcontext():
+            result = train(cfg, out, resume=True, progress=progress, log=engine_log,
+                           **train_kwargs)
     finally:
+        lines += captured.getvalue().splitlines()
         if lines:
             with open(out / LOG_FILE, "a") as fh:
                 fh.write("\n".join(lines) + "\n")
     if result.sidecar:
         log(f"Finished: {describe_run(result.sidecar)}")
-    return result
+    # as read back from disk, so a new run and a reused one look the same (model_config etc.)
+    return finished_result(out) or result
 
 
 def describe_run(sidecar: dict[str, Any]) -> str:

@@ -42,6 +42,7 @@ from drcn_lib.errors import DRCNError
 from drcn_lib.pretrained import REGISTRY, WEIGHTS_DIR, PretrainedSpec
 from drcn_lib.settings import REPO_ROOT
 
+RESULTS_DIR = REPO_ROOT / "results"
 SRCNN_BUDGET_FROM = "drcn-x3-d16"
 PLAN_FILE = "plan.json"
 PROBE_STEPS = 50
@@ -71,16 +72,21 @@ def budget_seconds(runs: Path, weights_dir: Path) -> float:
 
 
 def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
-               probe_steps: int = PROBE_STEPS, **train_kwargs: Any) -> dict[str, float]:
+               probe_steps: int | None = None, **train_kwargs: Any) -> dict[str, float]:
     """Steps and ``max_minutes`` for SRCNN to train ``budget_s`` seconds; made once, kept.
 
-    A probe run of ``probe_steps`` steps (one validation included) measures seconds per step;
-    ``steps = budget / that``, and ``max_minutes = budget / 60`` stops the run at the budget in
-    any case. The plan is saved in ``runs/srcnn-x3/plan.json`` so a resumed run keeps it.
+    A probe run of ``probe_steps`` steps (default :data:`PROBE_STEPS`; one validation
+    included) measures seconds per step; ``steps = budget / that``, and ``max_minutes =
+    budget / 60`` stops the run at the budget in any case. The plan is saved in
+    ``runs/srcnn-x3/plan.json`` so a resumed run keeps it.
     """
+    probe_steps = probe_steps or PROBE_STEPS
     plan_file = runs / "srcnn-x3" / PLAN_FILE
     if plan_file.is_file():
         return json.loads(plan_file.read_text())
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # each rank would time its own plan
+        raise DRCNError("srcnn-x3's plan is timed on one process: run python -m "
+                        "drcn_lib.reproduce --train --only srcnn-x3 without torchrun")
     probe_dir = runs / "srcnn-x3-probe"
     shutil.rmtree(probe_dir, ignore_errors=True)
     probe_cfg = replace(cfg, steps=probe_steps, val_every=probe_steps, max_minutes=None)
@@ -242,7 +248,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="with --train: retrain shipped ones")
     p.add_argument("--runs", type=Path, default=REPO_ROOT / "runs",
                    help="where training runs go (default runs/)")
-    p.add_argument("--out", type=Path, default=Path("results"),
+    p.add_argument("--out", type=Path, default=RESULTS_DIR,
                    help="folder for RESULTS.md, results.json and figures (default results/)")
     p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
     p.add_argument("--sets", nargs="+", default=None,
@@ -254,6 +260,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stand-ins", action="store_true",
                    help="tiny untrained models instead of the weights (tests the pipeline only)")
     p.add_argument("--no-cache", action="store_true", help="score everything again")
+
+
+def command_of(prog: str, args: argparse.Namespace) -> str:
+    """The command line that gives ``args`` (options at their defaults left out)."""
+    defaults = vars(_parser().parse_args([]))
+    parts = [prog]
+    for key, value in vars(args).items():
+        if key not in defaults or value == defaults[key]:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            parts += [flag, *map(str, value)]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m drcn_lib.reproduce",
+                                     description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return parser
 
 
 def run(args: argparse.Namespace, log: Log = print,
@@ -279,13 +309,9 @@ def run(args: argparse.Namespace, log: Log = print,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drcn_lib.reproduce",
-                                     description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
     try:
-        return run(args, command=" ".join(["python -m drcn_lib.reproduce", *argv]))
+        return run(args, command=command_of("python -m drcn_lib.reproduce", args))
     except DRCNError as err:
         print(f"reproduce: error: {err}", file=sys.stderr)
         return 2

@@ -184,6 +184,20 @@ def output_predictions(models: Models, name: str, pair: SRPair, device: str = "c
     return predict_y(models[name][0], pair.bicubic_y, device=device)
 
 
+def benchmark_from_results(path: Path) -> BenchmarkStudy | None:
+    """The benchmark study stored in a ``results.json`` of ``drcn reproduce``; None if absent."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    import json
+
+    data = json.loads(path.read_text()).get("benchmark")
+    if not data:
+        return None
+    data["rows"] = [BenchmarkRow(**r) for r in data["rows"]]
+    return BenchmarkStudy(**data)
+
+
 def present_test_sets(data_root: Path | None = None) -> list[str]:
     """The paper's test sets (Set5, Set14, B100, Urban100) complete under ``DRCN_DATA``."""
     return [s for s in TEST_SETS if set_status(s, data_root).state == "present"]
@@ -228,7 +242,8 @@ def recursion_depth_study(
     points = []
     for name in used:
         model = models[name][0]
-        ens = score_model(model, images, scale, device, cache=cache, progress=progress)["ensemble"]
+        ens = score_model(model, images, scale, device, cache=cache, progress=progress,
+                          intermediates=False)["ensemble"]
         points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
                                  reference.get(model.recursions)))
     return DepthStudy(**_base(images, models, used, DEPTH_NAMES), scale=scale, points=points,
@@ -294,7 +309,7 @@ def benchmark_study(
                 if name in models:
                     used += [name] if name not in used else []
                     s = score_model(models[name][0], images, scale, device, cache=cache,
-                                    progress=progress)["ensemble"]
+                                    progress=progress, intermediates=False)["ensemble"]
                     rows.append(BenchmarkRow(images.name, scale, method, "ours", s[0], s[1],
                                              name))
             for method in ("Bicubic", "SRCNN", "DRCN"):

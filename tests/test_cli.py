@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 
 from drcn_lib import cli
-from drcn_lib import evaluate as ev
 from drcn_lib.image_io import save_image
+
+ev = importlib.import_module("drcn_lib.evaluate")  # dl re-exports evaluate()
 
 
 @pytest.fixture
@@ -52,10 +54,26 @@ def test_errors_are_one_line_and_exit_2(
     assert err.count("\n") == 1
 
 
-def test_weights_are_accepted_but_not_wired_yet(capsys: pytest.CaptureFixture) -> None:
+def test_missing_weights_and_contradictory_flags_are_one_line_errors(
+    capsys: pytest.CaptureFixture,
+) -> None:
     assert cli.main(["eval", "--weights", "w.safetensors", "--sets", "Set5"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+    assert "no weights file at w.safetensors" in capsys.readouterr().err
     assert cli.main(["eval", "--model", "bicubic", "--pretrained", "drcn-x3-d16"]) == 2
+
+
+def test_trained_weights_give_every_output_and_the_ensemble(
+    tiny_set: None, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from drcn_lib.engine.checkpoint import save_weights
+    from drcn_lib.model import DRCN
+
+    weights = save_weights(tmp_path / "m.safetensors", DRCN(recursions=2, filters=4),
+                           {"preset": {"scale": 2}})
+    assert cli.main(["eval", "--weights", str(weights), "--sets", "Tiny", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["output"] for r in records] == ["ensemble", 1, 2]
+    assert {r["scale"] for r in records} == {2}  # the scale the sidecar says it was trained for
 
 
 def test_data_lists_sets_with_counts(

@@ -7,13 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from drcn_lib.data import registry
 from drcn_lib.data.patches import (
-    PatchArrays,
-    PatchBatches,
-    PatchDataset,
     PatchSpec,
     SkippedImageWarning,
     build_patches,
@@ -166,35 +162,3 @@ def test_damaged_cache_is_rebuilt(toy_train):
     with pytest.warns(UserWarning, match="rebuilding damaged patch cache"):
         rebuilt = load_or_build_patches(spec, **kwargs)
     np.testing.assert_array_equal(rebuilt.inputs, good)
-
-
-def _arrays(n: int) -> PatchArrays:
-    """n patches of 3 x 3 whose input is the patch index and whose target is index + 0.5."""
-    inputs = np.arange(n, dtype=np.float32).reshape(n, 1, 1, 1) * np.ones((1, 1, 3, 3), np.float32)
-    return PatchArrays(inputs, inputs + 0.5, np.full(n, 3))
-
-
-def test_batches_cover_each_epoch_once_and_depend_only_on_seed_and_step():
-    batches = PatchBatches(_arrays(10), batch_size=3, seed=7)
-    assert batches.steps_per_epoch == 3  # the incomplete last batch is dropped
-    epoch0 = np.concatenate([batches.indices(t) for t in range(3)])
-    assert len(set(epoch0.tolist())) == 9
-    x, y = batches.batch(4)
-    assert x.shape == (3, 1, 3, 3) and x.dtype == torch.float32
-    torch.testing.assert_close(y, x + 0.5)  # input and target stay paired
-    uninterrupted = [b[0] for b in batches.iterate(0, 8)]
-    resumed = [b[0] for b in PatchBatches(_arrays(10), batch_size=3, seed=7).iterate(5, 3)]
-    for a, b in zip(uninterrupted[5:], resumed, strict=True):
-        assert torch.equal(a, b)
-    other = PatchBatches(_arrays(10), batch_size=3, seed=8)
-    assert not all(np.array_equal(batches.indices(t), other.indices(t)) for t in range(3))
-    assert not np.array_equal(batches.permutation(0), batches.permutation(1))
-
-
-def test_small_sets_give_one_full_batch_and_the_dataset_wraps_items():
-    batches = PatchBatches(_arrays(2), batch_size=64)
-    assert batches.steps_per_epoch == 1 and batches.batch(0)[0].shape[0] == 2
-    with pytest.raises(DataError, match="batch_size"):
-        PatchBatches(_arrays(2), batch_size=0)
-    x, y = PatchDataset(_arrays(4))[2]
-    assert x.shape == (1, 3, 3) and float(x[0, 0, 0]) == 2.0 and float(y[0, 0, 0]) == 2.5

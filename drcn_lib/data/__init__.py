@@ -9,8 +9,6 @@ from drcn_lib.data.download import download_set
 from drcn_lib.data.fallback import FallbackDataWarning, fallback_images, fallback_set
 from drcn_lib.data.patches import (
     PatchArrays,
-    PatchBatches,
-    PatchDataset,
     PatchSpec,
     SkippedImageWarning,
     build_patches,
@@ -33,8 +31,6 @@ __all__ = [
     "TEST_SETS",
     "FallbackDataWarning",
     "PatchArrays",
-    "PatchBatches",
-    "PatchDataset",
     "PatchSpec",
     "SetInfo",
     "SetStatus",

@@ -18,7 +18,6 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import os
 import posixpath
@@ -35,7 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drcn_lib import settings
-from drcn_lib.data.registry import SetInfo, b100_id_map, get_command, get_set, pixel_sha256
+from drcn_lib.data.registry import (
+    SetInfo,
+    b100_id_map,
+    file_sha256,
+    get_command,
+    get_set,
+    pixel_sha256,
+)
 from drcn_lib.errors import DataError, ImageError
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".jpg", ".jpeg")
@@ -153,14 +159,6 @@ def _folder_members(folder: Path) -> list[_Member]:
     return members
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fetch_url(url: str, dest_dir: Path, name: str, timeout: float) -> Path:
     """Stream ``url`` into ``dest_dir``; DataError saying what to do when there is no network."""
     suffix = "".join(Path(url.split("?")[0]).suffixes[-2:]) or ".download"
@@ -217,7 +215,7 @@ def _open_source(
         yield _folder_members(path)
         return
     if sha256:
-        got = _sha256_file(path)
+        got = file_sha256(path)
         if got != sha256.strip().lower():
             raise DataError(
                 f"archive {text} has sha256 {got}, expected {sha256}; it is corrupt or a "

@@ -20,8 +20,8 @@ LR/bicubic pair is made.
 Built once per configuration and stored under ``cache_root()/patches/`` as ``.npy`` files,
 keyed by a hash of the images' file checksums, the :class:`PatchSpec` and the source code of the
 protocol modules (so a fix to the resize invalidates old patches), written atomically and
-memory-mapped on load. :class:`PatchBatches` shuffles with a seeded ``torch.Generator`` per epoch,
-so batch ``t`` is a pure function of ``(seed, t)`` and training can resume bitwise at any step.
+memory-mapped on load. The engine draws batches from them as a pure function of (seed, step)
+(:mod:`drcn_lib.engine.batches`), so training can resume bitwise at any step.
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from drcn_lib import settings
 from drcn_lib.data.registry import file_sha256, find_set
@@ -299,72 +298,3 @@ def load_or_build_patches(
         print(f"Built {len(arrays)} {spec.describe()} patches from {len(paths)} images in "
               f"{meta['seconds']:.1f} s, cached in {folder}")
     return arrays
-
-
-class PatchDataset(torch.utils.data.Dataset):
-    """A torch ``Dataset`` over :class:`PatchArrays`: item ``i`` is ``(input, target)``, each a
-    ``float32`` tensor ``1 x P x P`` in [0, 1]."""
-
-    def __init__(self, patches: PatchArrays) -> None:
-        self.patches = patches
-
-    def __len__(self) -> int:
-        return len(self.patches)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return (torch.from_numpy(np.array(self.patches.inputs[i])),
-                torch.from_numpy(np.array(self.patches.targets[i])))
-
-
-class PatchBatches:
-    """Shuffled mini-batches whose content depends only on ``(seed, step)``.
-
-    Epoch ``e`` visits the patches in ``torch.randperm(N)`` drawn from a ``torch.Generator``
-    seeded with ``(seed, e)``; step ``t`` is batch ``t % steps_per_epoch`` of epoch
-    ``t // steps_per_epoch``. Incomplete last batches are dropped (unless ``N < batch_size``,
-    when the single batch holds every patch), so every batch has the same size. Resuming at
-    step ``t`` (``iterate(start_step=t)``) yields exactly what an uninterrupted run would have.
-    """
-
-    def __init__(self, patches: PatchArrays, batch_size: int = 64, seed: int = 0) -> None:
-        if len(patches) == 0:
-            raise DataError("cannot draw batches from an empty patch set")
-        if batch_size < 1:
-            raise DataError(f"batch_size must be >= 1, got {batch_size}")
-        self.patches = patches
-        self.batch_size = min(batch_size, len(patches))
-        self.seed = seed
-        self.steps_per_epoch = len(patches) // self.batch_size
-        self._perm: tuple[int, torch.Tensor] | None = None
-
-    def permutation(self, epoch: int) -> torch.Tensor:
-        """The visiting order of epoch ``epoch`` (``int64`` tensor, a permutation of ``N``)."""
-        if self._perm is None or self._perm[0] != epoch:
-            state = np.random.SeedSequence([self.seed, epoch]).generate_state(2, np.uint32)
-            g = torch.Generator().manual_seed(int(state[0]) << 31 ^ int(state[1]))
-            self._perm = (epoch, torch.randperm(len(self.patches), generator=g))
-        return self._perm[1]
-
-    def indices(self, step: int) -> np.ndarray:
-        """The patch indices of global step ``step`` (0-based)."""
-        epoch, i = divmod(step, self.steps_per_epoch)
-        b = self.batch_size
-        return self.permutation(epoch)[i * b : (i + 1) * b].numpy()
-
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(input, target)`` of step ``step``: ``float32`` tensors ``B x 1 x P x P`` in [0, 1]."""
-        idx = self.indices(step)
-        return (torch.from_numpy(np.asarray(self.patches.inputs[idx], dtype=np.float32)),
-                torch.from_numpy(np.asarray(self.patches.targets[idx], dtype=np.float32)))
-
-    def iterate(self, start_step: int = 0, num_steps: int | None = None
-                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Batches from ``start_step`` on, ``num_steps`` of them (None: forever)."""
-        step = start_step
-        while num_steps is None or step < start_step + num_steps:
-            yield self.batch(step)
-            step += 1
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """One epoch from step 0."""
-        return self.iterate(0, self.steps_per_epoch)

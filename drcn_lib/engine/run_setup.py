@@ -154,7 +154,7 @@ def setup_run(
         model.recon_strategy = runtime.recon_strategy
 
     spec = PatchSpec(set_name=cfg.train_set, scale=cfg.scale, patch=cfg.patch, stride=cfg.stride)
-    if ctx.is_main:  # build the patch cache once, before the other ranks read it
+    if ctx.enabled and ctx.is_main:  # build the cache once, before the other ranks read it
         load_or_build_patches(spec)
     ctx.broadcast(None)
     patches = load_or_build_patches(spec)

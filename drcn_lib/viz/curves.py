@@ -84,14 +84,14 @@ def draw_train_loss(ax: Axes, runs: Mapping[str, Any], key: str = "loss",
 
 
 def finding(runs: Mapping[str, Any], key: str = "psnr") -> str:
-    """'After 150 steps: skip 31.92 dB, no skip 27.10 dB' from the runs' last validation."""
+    """'Validation PSNR after 150 steps: skip: 31.92 dB; no skip: 27.10 dB' (last validation)."""
     parts, last_step = [], 0
     for label, run in runs.items():
         steps, values = series(run, "val", key)
         if len(values):
-            parts.append(f"{label} {values[-1]:.2f} dB")
+            parts.append(f"{label}: {values[-1]:.2f} dB")
             last_step = max(last_step, int(steps[-1]))
-    return f"After {last_step} steps: " + ", ".join(parts) if parts else ""
+    return f"Validation PSNR after {last_step} steps: " + "; ".join(parts) if parts else ""
 
 
 def training_curves(

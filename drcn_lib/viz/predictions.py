@@ -41,6 +41,19 @@ def output_psnrs(pred: Prediction, pair: SRPair) -> dict[Any, float]:
     return {k: scored_psnr(v, pair) for k, v in pred.items()}
 
 
+def mean_output_psnrs(model: Any, pairs: Sequence[SRPair], device: str = "cpu",
+                      tile: int | None = 256) -> dict[Any, float]:
+    """Mean over ``pairs`` of :func:`output_psnrs`: each y_d and the ensemble, one forward pass
+    per image; the same numbers as :func:`drcn_lib.evaluate.evaluate` gives for a set."""
+    from drcn_lib.inference import predict_y
+
+    if not pairs:
+        raise DRCNError("mean_output_psnrs needs at least one image pair")
+    scores = [output_psnrs(predict_y(model, p.bicubic_y, device=device, tile=tile), p)
+              for p in pairs]
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+
+
 def output_psnr_figure(
     psnrs: Mapping[Any, float],
     bicubic: float | None = None,

@@ -20,7 +20,7 @@ from drcn_lib.data.sets import SRPair
 from drcn_lib.errors import DRCNError
 from drcn_lib.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
 from drcn_lib.viz.figures import new_figure
-from drcn_lib.viz.images import show_pair
+from drcn_lib.viz.images import scored_psnr, show_pair
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer
 
 PAPER = "paper (Kim et al. 2016)"
@@ -37,6 +37,18 @@ def _titled(study: StudyBase, finding: str) -> str:
     if not study.complete:
         return f"{study.images} images only, not comparable with the paper:\n{finding}"
     return finding
+
+
+def _note(study: StudyBase) -> list[str]:
+    """An italic first line for a Markdown table whose numbers cannot be set beside the
+    paper's; nothing when they can."""
+    if study.stand_in:
+        return ["*UNTRAINED stand-in models (smoke mode): these numbers test the code only.*",
+                ""]
+    if not study.complete:
+        return [f"*{study.images} images only (a subset or stand-in images): not comparable "
+                "with the paper.*", ""]
+    return []
 
 
 def depth_figure(study: DepthStudy) -> Figure:
@@ -122,7 +134,7 @@ def benchmark_markdown(study: BenchmarkStudy) -> str:
     head = ["Set", "Scale"]
     for m in METHODS:
         head += [f"{m} ours", f"{m} {PAPER}"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for set_name in study.sets:
         for scale in study.scales:
             cells = [set_name, f"x{scale}"]
@@ -135,7 +147,8 @@ def benchmark_markdown(study: BenchmarkStudy) -> str:
 
 def depth_markdown(study: DepthStudy) -> str:
     """Recursion depth table: D, model, our PSNR/SSIM, the paper's PSNR."""
-    lines = [f"| D | model | ours PSNR/SSIM ({study.set} x{study.scale}) | {PAPER} PSNR |",
+    lines = [*_note(study),
+             f"| D | model | ours PSNR/SSIM ({study.set} x{study.scale}) | {PAPER} PSNR |",
              "|---|---|---|---|"]
     got = {p.recursions: p for p in study.points}
     for d in sorted(set(got) | set(study.paper)):
@@ -153,7 +166,7 @@ def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4))
     head = ["d"]
     for s in scales:
         head += [f"x{s} ours", f"x{s} paper"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     curves = {s: study.curve(s) for s in scales}
     depth = max([len(c.single_psnr) for c in curves.values() if c] + [16])
 
@@ -231,9 +244,14 @@ def benchmark_explorer(study: BenchmarkStudy, value: int = 3) -> SliderExplorer:
                            description="scale")
 
 
-def depth_image_figure(pair: SRPair, predictions: Mapping[int, np.ndarray], depth: int
-                       ) -> Figure:
-    """HR | LR | bicubic | DRCN with ``depth`` recursions, zoomed, PSNRs in the titles."""
+def depth_image_figure(pair: SRPair, predictions: Mapping[int, np.ndarray],
+                       depth: int | None = None) -> Figure:
+    """HR | LR | bicubic | DRCN with ``depth`` recursions (default: the deepest), zoomed, PSNRs
+    in the titles; HR | LR | bicubic alone when there is no model to show."""
+    if not predictions:
+        return show_pair(pair, title=f"{pair.name} x{pair.scale}: no depth model shipped yet, "
+                         "bicubic only")
+    depth = max(predictions) if depth is None else depth
     if depth not in predictions:
         raise DRCNError(f"no model with D={depth}; measured depths: {sorted(predictions)}")
     return show_pair(pair, {f"DRCN D={depth}": predictions[depth]},
@@ -250,14 +268,45 @@ def depth_image_explorer(pair: SRPair, predictions: Mapping[int, np.ndarray]
                            depths[-1], description="D")
 
 
-def output_figure(pair: SRPair, predictions: Mapping[object, np.ndarray], d: int) -> Figure:
-    """HR | LR | bicubic | y_d alone | ensemble, zoomed, PSNRs in the titles."""
+def output_figure(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
+                  d: int | None = None) -> Figure:
+    """HR | LR | bicubic | y_d alone | ensemble (``d`` default: the best single output by
+    PSNR on this image), zoomed, PSNRs in the titles; bicubic alone when there is no model."""
+    if not predictions:
+        return show_pair(pair, title=f"{pair.name} x{pair.scale}: no 16-recursion model "
+                         "shipped yet, bicubic only")
+    outs = sorted(k for k in predictions if isinstance(k, int))
+    if d is None:
+        d = max(outs, key=lambda k: scored_psnr(np.asarray(predictions[k]), pair))
     if d not in predictions:
-        outs = sorted(k for k in predictions if isinstance(k, int))
         raise DRCNError(f"no output y_{d}; this model has outputs d = {outs}")
     return show_pair(pair, {f"y_{d} alone": predictions[d], "ensemble":
                             predictions["ensemble"]},
                      title=f"{pair.name} x{pair.scale}: output y_{d} beside the ensemble")
+
+
+def ensemble_weights_figure(models: Mapping[str, tuple[object, dict]]) -> Figure:
+    """The learned ensemble weights w_d of each recursive-supervision DRCN in ``models``
+    (bars per d), with the 1/D they started from; says so when there is none."""
+    nets = {n: m for n, (m, _s) in models.items()
+            if getattr(m, "ensemble_weights", None) is not None}
+    fig, axes = new_figure(1, 1, size=(7.0, 3.6))
+    ax = axes[0, 0]
+    width = 0.8 / max(len(nets), 1)
+    for i, (name, net) in enumerate(nets.items()):
+        w = net.ensemble_weights.detach().float().cpu().numpy()  # type: ignore[union-attr]
+        ax.bar(np.arange(1, len(w) + 1) + (i - (len(nets) - 1) / 2) * width, w, width,
+               label=f"{name} (sum {w.sum():.2f})")
+        ax.axhline(1 / len(w), color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("intermediate output d")
+    ax.set_ylabel("learned weight w_d")
+    ax.set_title("Learned ensemble weights w_d (dotted: the 1/D they started from)"
+                 if nets else "No model with an ensemble to show", fontsize=10)
+    if nets:
+        ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def output_explorer(pair: SRPair, predictions: Mapping[object, np.ndarray] | None

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from drcn_lib.engine.checkpoint import load_checkpoint, load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import preset
 from drcn_lib.errors import TrainingDiverged
+from drcn_lib.model import DRCN
+from drcn_lib.model.factory import build_model
 
 STEPS = 40
 TRAIN_ARGS = ["--preset", "smoke", "--no-progress", "--device", "cpu", "--dtype", "float32",
@@ -65,7 +68,7 @@ def _trained_steps(out: Path) -> int:
     return max(steps, default=0)
 
 
-def _kill_at(proc: subprocess.Popen, out: Path, step: int, timeout: float = 120.0) -> None:
+def _kill_at(proc: subprocess.Popen, out: Path, step: int, timeout: float = 900.0) -> None:
     """Wait until the run has a checkpoint and logged progress to ``step``, then SIGKILL it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -98,24 +101,37 @@ def patches_ready(reliability_dirs: dict[str, Path]) -> None:
         mp.undo()
 
 
+@pytest.fixture
+def children() -> Iterator[list[subprocess.Popen]]:
+    """Child processes a test starts; any still running at the end are killed and reaped."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 def test_sigkill_at_random_steps_then_resume_is_bitwise_identical(
-        tmp_path: Path, tally, child_env, patches_ready) -> None:
+        tmp_path: Path, tally, child_env, patches_ready, children) -> None:
     rng = np.random.default_rng(20160627)  # seeded: the same kill points on every run
     first = int(rng.integers(2, 16))
     second = int(rng.integers(first + 4, 30))
     reference = _start(tmp_path / "uninterrupted", child_env)  # runs beside the victim
+    children.append(reference)
     victim = tmp_path / "killed"
     for n, step in enumerate((first, second), start=1):
         with tally.case("interrupted training", f"SIGKILL #{n} at step >= {step} of {STEPS}"):
-            _kill_at(_start(victim, child_env, resume=n > 1), victim, step)
+            children.append(_start(victim, child_env, resume=n > 1))
+            _kill_at(children[-1], victim, step)
             state = load_checkpoint(victim / "checkpoint.pt")  # never half-written
             assert step <= state["step"] < STEPS
             assert not (victim / "model.safetensors").exists()
             assert not (victim / "model.json").exists()
     with tally.case("interrupted training", "resume after two kills, bitwise equal weights"):
-        resumed = _start(victim, child_env, resume=True)
-        assert resumed.wait(timeout=300) == 0, Path(f"{victim}.log").read_text()[-3000:]
-        assert reference.wait(timeout=300) == 0
+        children.append(_start(victim, child_env, resume=True))
+        assert children[-1].wait(timeout=900) == 0, Path(f"{victim}.log").read_text()[-3000:]
+        assert reference.wait(timeout=900) == 0
         log = Path(f"{victim}.log").read_text()
         assert log.count("resumed ") == 2 and "at step" in log
         a = load_file(str(tmp_path / "uninterrupted" / "model.safetensors"))
@@ -175,20 +191,21 @@ else:
 
 @pytest.mark.parametrize("kind", ["checkpoint", "weights"])
 def test_sigkill_in_the_middle_of_a_write_keeps_the_previous_file(
-        kind: str, tmp_path: Path, tally, child_env) -> None:
+        kind: str, tmp_path: Path, tally, child_env, children) -> None:
     target = tmp_path / ("checkpoint.pt" if kind == "checkpoint" else "model.safetensors")
     with tally.case("interrupted training", f"SIGKILL half-way through writing {target.name}"):
         proc = subprocess.Popen([sys.executable, "-c", _HALF_WRITE, str(target), kind],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=child_env)
+        children.append(proc)
         try:
             line = proc.stdout.readline()
             assert line.strip() == "HALF", proc.stderr.read()
         finally:
             proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+            proc.communicate(timeout=30)  # reap it and close its pipes
+        assert proc.returncode == -signal.SIGKILL
         torch.manual_seed(0)
-        from drcn_lib.model import DRCN
         good = DRCN(recursions=2, filters=4).state_dict()
         if kind == "checkpoint":
             state = load_checkpoint(target)
@@ -255,7 +272,7 @@ def test_exploding_learning_rate_keeps_a_checkpoint_whose_loss_is_finite(
         with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
             train(cfg, out, **FAST)
         state = load_checkpoint(out / "checkpoint.pt")
-        model = load_weights_from_state(state["model"])
+        model = _model_from_state(state["model"])
         batches = StepBatches(*_smoke_arrays(), cfg.batch_size, cfg.seed, cfg.augment)
         x, _ = batches.batch(state["step"])
         with torch.no_grad():
@@ -263,9 +280,7 @@ def test_exploding_learning_rate_keeps_a_checkpoint_whose_loss_is_finite(
                 f"the kept checkpoint (step {state['step']}) already diverges")
 
 
-def load_weights_from_state(state: dict[str, torch.Tensor]) -> torch.nn.Module:
-    from drcn_lib.model.factory import build_model
-
+def _model_from_state(state: dict[str, torch.Tensor]) -> torch.nn.Module:
     model = build_model(**preset("smoke").model_kwargs())
     model.load_state_dict(state)
     return model.eval()
@@ -286,9 +301,11 @@ def test_training_without_t91_falls_back_loudly(tmp_path: Path, monkeypatch, tal
     with tally.case("missing data", "no T91 on disk: smoke training on the stand-ins"):
         monkeypatch.setenv("DRCN_DATA", str(tmp_path / "empty"))
         monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
-        with pytest.warns(FallbackDataWarning, match="training images"):
+        with pytest.warns(FallbackDataWarning) as caught:
             result = train(replace(preset("smoke"), steps=2, val_every=2), tmp_path / "run",
                            **FAST)
+        said = " | ".join(str(w.message) for w in caught)
+        assert "training images (T91)" in said and "test images" in said  # train and validate
         assert result.weights.exists() and math.isfinite(result.final_psnr)
         assert "FALLBACK DATA" in capsys.readouterr().out
         assert (tmp_path / "empty" / "Fallback" / "train").is_dir()

@@ -1,0 +1,50 @@
+"""Lesson 12's check: the best single output, measured on the learner's own prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drcn_lib import playground as play
+from drcn_lib.exercises.playground import check_best_recursion
+
+
+def _problem() -> play.Problem:
+    yy, xx = np.mgrid[0:24, 0:30]
+    img = np.clip(128 + 80 * np.sin(xx / 2.0) * np.cos(yy / 3.0), 0, 255).astype(np.uint8)
+    return play.prepare(img, 2, "shrink", name="t")
+
+
+def _pred(problem: play.Problem) -> dict:
+    truth = np.asarray(problem.hr_y)
+    return {1: truth + 6.0, 2: truth + 1.0, 3: truth + 3.0, "ensemble": truth + 2.0}
+
+
+def test_the_best_output_is_right_and_others_are_not(capsys) -> None:
+    problem = _problem()
+    pred = _pred(problem)
+    assert check_best_recursion(2, pred, problem)
+    assert check_best_recursion("2", pred, problem)
+    out = capsys.readouterr().out
+    assert out.startswith("Right: y_2 scores") and "ensemble of all 3" in out
+    assert not check_best_recursion(3, pred, problem)
+    assert "y_3 scores" in capsys.readouterr().out
+
+
+def test_ties_within_display_precision_count() -> None:
+    problem = _problem()
+    pred = _pred(problem)
+    pred[3] = pred[2].copy()
+    assert check_best_recursion(3, pred, problem) and check_best_recursion(2, pred, problem)
+
+
+def test_bad_answers_and_missing_truth_are_explained(capsys) -> None:
+    problem = _problem()
+    pred = _pred(problem)
+    assert not check_best_recursion(None, pred, problem)
+    assert "whole number d from 1 to 3" in capsys.readouterr().out
+    assert not check_best_recursion(7, pred, problem)
+    assert "runs from 1 to 3" in capsys.readouterr().out
+    assert not check_best_recursion(2.5, pred, problem)
+    blind = play.prepare(np.full((8, 8), 50, dtype=np.uint8), 2, "enlarge")
+    assert not check_best_recursion(1, {1: blind.bicubic_y, "ensemble": blind.bicubic_y}, blind)
+    assert "ground truth" in capsys.readouterr().out

@@ -1,0 +1,60 @@
+"""Make the Colab install cell the first cell of every notebook (idempotent).
+
+    python tools/add_colab_cell.py notebooks/*.ipynb          # insert or update, then report
+    python tools/add_colab_cell.py --check notebooks/*.ipynb  # exit 1 if any is missing/stale
+
+The cell's source is ``drcn_lib.colab.COLAB_CELL``. A notebook whose first cell already is that
+cell is left byte-for-byte alone; an older version of the cell (recognised by its first line) is
+updated in place; a Colab cell found further down is moved to the top. Nothing else changes:
+the other cells, their outputs and execution counts stay as they are (the new cell has none
+until the next real-mode run of tools/run_notebooks.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+from drcn_lib.colab import COLAB_CELL, is_colab_cell
+
+
+def with_colab_cell(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
+    """``nb`` with the Colab cell first; returns it and what was done ("ok", "updated",
+    "moved" or "inserted")."""
+    found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and is_colab_cell(c.source)]
+    if found == [0] and nb.cells[0].source == COLAB_CELL:
+        return nb, "ok"
+    if found and found[0] == 0:  # an older version: update it in place (keeps its cell id)
+        for i in reversed(found[1:]):
+            del nb.cells[i]
+        nb.cells[0].source = COLAB_CELL
+        nb.cells[0].outputs = []
+        return nb, "updated"
+    for i in reversed(found):
+        del nb.cells[i]
+    nb.cells.insert(0, nbformat.v4.new_code_cell(COLAB_CELL))
+    return nb, "moved" if found else "inserted"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if needed")
+    args = parser.parse_args(argv)
+    stale = []
+    for path in args.notebooks:
+        nb = nbformat.read(path, as_version=4)  # re-read from disk now: others may edit it
+        nb, action = with_colab_cell(nb)
+        if action != "ok":
+            stale.append(path)
+            if not args.check:
+                nbformat.write(nb, path)
+        print(f"{path}: {action}{' (would change)' if args.check and action != 'ok' else ''}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
