@@ -86,11 +86,11 @@ CPU = TrainConfig(
     batch_size=32,
     steps=3000,
     optimizer="adam",
-    lr=1e-3,
+    lr=5e-4,
     lr_schedule="cosine",
     warmup_steps=50,
     beta=0.0,
-    grad_clip=None,
+    grad_clip=0.25,
     augment=True,
     val_every=250,
 )
