@@ -15,16 +15,24 @@ from drcn_lib.engine.presets import preset
 
 HERE = Path(__file__).resolve().parent
 
+# Session-1 recipes pin the values the `cpu` preset had then (Adam 1e-3, no clipping), so that
+# each name keeps meaning the run logged under it.
+SESSION1 = {"lr": 1e-3, "grad_clip": None}
+
 RECIPES = {
     # the reference point: constant Adam 5e-4, batch 32, alpha linear over the 1st half
     "f64-adam5e-4-const": preset("cpu", lr=5e-4, lr_schedule="constant", warmup_steps=0,
-                                 augment=False, steps=1500, val_every=100),
-    "f64-adam1e-3-cosine": preset("cpu", steps=1500, val_every=100),
-    "f32-adam2e-3-cosine": preset("cpu", filters=32, lr=2e-3, steps=3000, val_every=200),
-    "f64-adam1e-3-cosine-alpha0.25": preset("cpu", steps=1500, val_every=100,
+                                 augment=False, steps=1500, val_every=100, grad_clip=None),
+    "f64-adam1e-3-cosine": preset("cpu", **SESSION1, steps=1500, val_every=100),
+    "f32-adam2e-3-cosine": preset("cpu", filters=32, lr=2e-3, grad_clip=None, steps=3000,
+                                  val_every=200),
+    "f64-adam1e-3-cosine-alpha0.25": preset("cpu", **SESSION1, steps=1500, val_every=100,
                                             alpha_decay_fraction=0.25),
     "f64-adam2e-3-cosine": preset("cpu", lr=2e-3, steps=1500, val_every=100, grad_clip=1.0),
-    "f64-adam1e-3-cosine-b16": preset("cpu", batch_size=16, steps=3000, val_every=200),
+    "f64-adam1e-3-cosine-b16": preset("cpu", **SESSION1, batch_size=16, steps=3000,
+                                      val_every=200),
+    # session 2: the `cpu` preset itself (Adam 5e-4, cosine, clipping 0.25), 3000 steps
+    "f64-adam5e-4-cosine-clip0.25": preset("cpu"),
 }
 
 

@@ -152,6 +152,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="how f3 runs over the D maps")
     p.add_argument("--checkpoint-every", type=float, default=180.0, metavar="SECONDS")
     p.add_argument("--no-progress", action="store_true", help="plain log lines, no bar")
+    p.add_argument("--no-fallback", action="store_true",
+                   help="fail if T91 or the validation set is missing instead of training on "
+                   "scikit-image stand-ins (shipped weights are trained so)")
 
 
 def _parse_override(text: str, fields: dict[str, object]) -> tuple[str, object]:
@@ -188,7 +191,8 @@ def _run_train(args: argparse.Namespace) -> int:
     cl = {"auto": "auto", "on": True, "off": False}[args.channels_last]
     result = train(cfg, args.out, resume=args.resume, device=args.device, dtype=args.dtype,
                    channels_last=cl, recon_strategy=args.recon,
-                   checkpoint_every_s=args.checkpoint_every, progress=not args.no_progress)
+                   checkpoint_every_s=args.checkpoint_every, progress=not args.no_progress,
+                   allow_fallback=not args.no_fallback)
     if result.sidecar:
         print(f"weights: {result.weights} (final {cfg.val_set} x{cfg.scale} PSNR "
               f"{result.final_psnr:.2f} dB)")

@@ -145,7 +145,7 @@ def training_batch(
     from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 
     patches = load_or_build_patches(
-        PatchSpec(set_name=train_set, scale=scale, patch=patch, stride=stride))
+        PatchSpec(set_name=train_set, scale=scale, patch=patch, stride=stride), verbose=False)
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(patches.inputs), generator=g)[:n].sort().values.numpy()
     x = torch.from_numpy(np.ascontiguousarray(patches.inputs[idx], dtype=np.float32))

@@ -21,6 +21,8 @@ import torch
 from drcn_lib.model.outputs import SROutput
 
 AlphaKind = Literal["linear", "cosine", "constant", "step"]
+LossReduction = Literal["mean", "sum"]
+LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
 ALPHA_KINDS: tuple[str, ...] = ("linear", "cosine", "constant", "step")
 
 
@@ -78,8 +80,14 @@ def drcn_loss(
     alpha: float,
     beta: float = 0.0,
     params: Iterable[torch.Tensor] | None = None,
+    reduction: LossReduction = "mean",
 ) -> LossTerms:
     """L for one batch; ``target`` is N x C x H x W, ``out.outputs`` D x N x C x H x W.
+
+    ``reduction="mean"`` averages squared errors over pixels (any lr works the same for Adam);
+    ``"sum"`` sums them per image and averages over the batch, as the paper's Caffe loss
+    (1/2N sum_i ||y_i - f(x_i)||^2): its lr 0.01 and beta 1e-4 only mean what they meant there
+    with this reduction (with "mean", a 41x41 patch makes the data term 1,681 times smaller).
 
     Pass ``params`` (see :func:`decay_parameters`) to include beta * ||theta||^2 in ``total``;
     the engine instead lets the optimiser apply the decay (same gradient, 2 * beta * theta)
@@ -87,9 +95,12 @@ def drcn_loss(
     """
     # Squared errors in float32 even under bf16 autocast: they are small differences of
     # values near 1, exactly what bf16's 8-bit mantissa loses.
+    if reduction not in LOSS_REDUCTIONS:
+        raise ValueError(f"loss reduction {reduction!r} is not one of {LOSS_REDUCTIONS}")
     target = target.float()
-    l1 = 0.5 * (out.outputs.float() - target.unsqueeze(0)).pow(2).mean()
-    l2 = 0.5 * (out.ensemble.float() - target).pow(2).mean()
+    per_image = float(target[0].numel()) if reduction == "sum" else 1.0
+    l1 = 0.5 * per_image * (out.outputs.float() - target.unsqueeze(0)).pow(2).mean()
+    l2 = 0.5 * per_image * (out.ensemble.float() - target).pow(2).mean()
     total = alpha * l1 + (1.0 - alpha) * l2
     if params is not None and beta:
         decay = weight_norm_sq(params)

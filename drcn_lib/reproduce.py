@@ -10,10 +10,12 @@ ships each as ``drcn_lib/weights/<name>.safetensors`` + ``.json`` (the engine's 
 preset, git commit, wall time, hardware, validation curve). ``srcnn-x3`` gets the same wall-clock
 budget as ``drcn-x3-d16`` (that sidecar's ``wall_seconds``, as the config's ``max_minutes``); so
 that its cosine schedule ends when its time does, a short timed probe first sizes its ``steps``
-(kept in ``runs/srcnn-x3/plan.json``). On 2 CPU cores this takes hours (RESULTS.md lists the
-measured time of each model); on a GPU the same command trains there by itself
-(``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m drcn_lib.reproduce
---train`` each model trains data-parallel.
+(kept in ``runs/srcnn-x3/plan.json``). On the 2-core CPU that trained the shipped weights the
+six DRCN models took 1.8 hours together and SRCNN gets drcn-x3-d16's 27 minutes: about 2.3
+hours in all (each sidecar, and the training-cost table of RESULTS.md, holds the measured
+time). On a GPU the same command trains there by itself (``--device cuda`` to insist), and
+under ``torchrun --nproc_per_node N -m drcn_lib.reproduce --train`` each DRCN model trains
+data-parallel (SRCNN's timing plan is made on one process).
 
 Without ``--train`` it runs the three studies of lessons 09-11 (:mod:`drcn_lib.studies`) on the
 shipped weights, checks the claims (:mod:`drcn_lib.claims`) and writes into ``--out``:
@@ -37,7 +39,7 @@ from typing import Any
 
 from drcn_lib.engine.checkpoint import atomic_write, read_sidecar, write_json
 from drcn_lib.engine.loop import train
-from drcn_lib.engine.presets import TrainConfig, preset
+from drcn_lib.engine.presets import TrainConfig, preset, with_defaults
 from drcn_lib.errors import DRCNError
 from drcn_lib.pretrained import REGISTRY, WEIGHTS_DIR, PretrainedSpec
 from drcn_lib.settings import REPO_ROOT
@@ -128,18 +130,18 @@ def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None
     out = runs / name
     done = read_sidecar(out / "model.safetensors") if (out / "model.safetensors").is_file() \
         else {}
-    if done and done.get("preset") != cfg.as_dict():
+    if done and with_defaults(done.get("preset", {})) != cfg.as_dict():
         raise DRCNError(f"{out} holds a finished run of another configuration; move it away to "
                         f"retrain {name} (differences: {_diff(done.get('preset', {}), cfg)})")
     if not done:
         log(f"{name}: training ({cfg.steps} steps"
             + (f", at most {cfg.max_minutes:.1f} min" if cfg.max_minutes else "") + f") in {out}")
         command = (f"python -m drcn_lib.reproduce --train --only {name}  (= drcn train "
-                   f"{' '.join(spec.train_args())} --out runs/{name} --resume"
+                   f"{' '.join(spec.train_args())} --out runs/{name} --resume --no-fallback"
                    + (f" --steps {cfg.steps} --set max_minutes={cfg.max_minutes}"
                       if cfg.max_minutes else "") + ")")
         train(cfg, out, resume=True, progress=progress, log=log, command=command,
-              **train_kwargs)
+              allow_fallback=False, **train_kwargs)
     if not _is_main():
         return weights_dir / f"{name}.safetensors"
     path = ship(name, runs, weights_dir)

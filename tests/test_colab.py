@@ -108,3 +108,9 @@ def test_colab_links_point_at_the_notebooks_of_the_one_repository() -> None:
     assert section.count("colab.research.google.com/github/me/c/blob/main/notebooks/") == 2
     with pytest.raises(ValueError, match="OWNER/REPO"):
         colab.colab_url("x.ipynb", "git@github.com:me/course.git")
+
+
+def test_readme_has_the_colab_links_of_every_notebook() -> None:
+    """The README's "Run in Colab" section is the generated one, for the notebooks that exist."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert colab.readme_section(NOTEBOOKS).strip() in readme

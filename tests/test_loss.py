@@ -57,3 +57,29 @@ def test_weight_decay_term_counts_conv_weights_only():
     plain = drcn_loss(net(x), y, 0.5).total
     decayed = drcn_loss(net(x), y, 0.5, beta=1e-2, params=params).total
     torch.testing.assert_close(decayed - plain, 1e-2 * expected)
+
+
+def test_sum_reduction_is_the_papers_per_image_sum():
+    """reduction="sum" is 1/2N sum_i ||y_i - f(x_i)||^2 (the paper's Caffe loss), i.e. the mean
+    times the pixels of one image; the default mean is unchanged."""
+    torch.manual_seed(0)
+    target = torch.rand(3, 1, 5, 7)
+    outputs = torch.rand(4, 3, 1, 5, 7)
+    out = SROutput(outputs=outputs, ensemble=outputs.mean(0))
+    mean = drcn_loss(out, target, alpha=0.3)
+    summed = drcn_loss(out, target, alpha=0.3, reduction="sum")
+    by_hand = 0.5 * ((out.ensemble - target) ** 2).sum(dim=(1, 2, 3)).mean()
+    assert torch.allclose(summed.l2, by_hand)
+    assert torch.allclose(summed.total, mean.total * 35)
+    with pytest.raises(ValueError, match="reduction"):
+        drcn_loss(out, target, alpha=0.3, reduction="max")
+
+
+def test_paper_preset_uses_the_papers_loss_unit_and_old_configs_still_match():
+    from drcn_lib.engine.presets import preset, with_defaults
+
+    assert preset("paper").loss_reduction == "sum"
+    assert preset("cpu").loss_reduction == "mean"
+    saved = preset("cpu").as_dict()
+    del saved["loss_reduction"]  # as written before the field existed
+    assert with_defaults(saved) == preset("cpu").as_dict()

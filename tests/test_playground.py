@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import re
 from pathlib import Path
 
@@ -230,12 +231,13 @@ def test_slider_redraws_from_one_forward_pass(samples: dict[str, Path]) -> None:
     pg = _playground(samples)
     assert pg.passes == 1 and pg.name == "butterfly"
     assert (pg.depth.min, pg.depth.max, pg.depth.value) == (1, 3, 3)
-    text3, fig3 = pg.psnr.value, pg.figure
+    text3, fig3, png3 = pg.psnr.value, pg.figure, pg.picture.value
+    assert bytes(png3).startswith(b"\x89PNG")  # the figure as shown in the page
     assert text3.startswith("y_3: PSNR ") and "bicubic" in text3
     pg.depth.value = 1  # what moving the slider does
     assert pg.passes == 1  # no new forward pass
     assert pg.psnr.value.startswith("y_1: PSNR ") and pg.psnr.value != text3
-    assert pg.figure is not fig3
+    assert pg.figure is not fig3 and pg.picture.value != png3
     assert 'download="butterfly_drcn_x3_y1.png"' in pg.download.value
     assert 'download="butterfly_drcn_x3_ensemble.png"' in pg.download.value
 
@@ -281,3 +283,24 @@ def test_errors_from_the_model_become_a_message_not_a_traceback(
     assert pg.passes == 0 and "checksum mismatch" in pg.status.value
     pg.load_upload(_png(_photo(2, 2)), "tiny.png")  # too small for x3
     assert pg.error.startswith("tiny: ") and "smaller than the scale 3" in pg.error
+
+
+def test_a_large_upload_is_cropped_to_the_budget_and_tiled(samples: dict[str, Path],
+                                                           monkeypatch) -> None:
+    tiles: list[int | None] = []
+    real_run = play.run_model
+
+    def spy(model, problem, device="cpu", tile=play.DEFAULT_TILE):
+        tiles.append(tile)
+        return real_run(model, problem, device=device, tile=tile)
+
+    monkeypatch.setattr(play, "run_model", spy)
+    pg = view.Playground(lambda s: (_net(), "tiny"), samples, max_pixels=4000, tile=32)
+    big = np.tile(_photo(60, 90), (4, 4, 1))  # 240x360 photo, as a JPEG upload
+    buf = io.BytesIO()
+    Image.fromarray(big).save(buf, format="JPEG", quality=90)
+    pg.load_upload(buf.getvalue(), "big.jpg")
+    h, w = pg.problem.shape
+    assert h * w <= 4000 and "centre" in pg.problem.note and "360x240" in pg.problem.note
+    assert "Note: the output of the whole 360x240 image" in pg.status.value
+    assert tiles == [32] and max(h, w) > 32  # more than one tile

@@ -88,17 +88,18 @@ def test_depth_and_output_sliders_redraw():
     rng = np.random.default_rng(0)
     pair = benchmark_pair((rng.random((48, 48)) * 255).astype(np.uint8), 3, name="noise")
     preds = {1: pair.bicubic_y, 6: pair.bicubic_y + 1.0}
-    explorer = vs.depth_image_explorer(pair, preds)
-    assert explorer.last == 6
+    explorer = vs.depth_image_explorer(pair, preds)  # drawn at the first move only
+    assert (explorer.control.value, explorer.calls) == (6, 0)
     explorer.redraw(1)
-    assert (explorer.last, explorer.calls) == (1, 2)
+    assert (explorer.last, explorer.calls) == (1, 1)
+    assert vs.depth_image_explorer(pair, preds, draw_now=True).last == 6
     with pytest.raises(DRCNError, match="measured depths: \\[1, 6\\]"):
         vs.depth_image_figure(pair, preds, 16)
     assert "drcn-x3-d" in vs.depth_image_explorer(pair, {})
     assert "bicubic only" in vs.depth_image_figure(pair, {})._suptitle.get_text()
     assert any("D=6" in ax.get_title() for ax in vs.depth_image_figure(pair, preds).axes)
     outs = {"ensemble": pair.bicubic_y, 1: pair.bicubic_y, 2: pair.bicubic_y}
-    explorer = vs.output_explorer(pair, outs)
+    explorer = vs.output_explorer(pair, outs, draw_now=True)
     assert explorer.last == 2 and explorer.control.max == 2
     assert isinstance(vs.output_explorer(pair, None), str)
     titles = [ax.get_title() for ax in vs.output_figure(pair, outs, 1).axes]

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from drcn_lib.notebook_exec import ipc_client
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -39,8 +40,8 @@ def run(path: Path, smoke: bool, timeout: int) -> float:
     os.environ["DRCN_SMOKE"] = "1" if smoke else ""
     t0 = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        with ipc_client(nb, path.parent, timeout) as client:
+            client.execute()
     finally:
         if env_before is None:
             os.environ.pop("DRCN_SMOKE", None)

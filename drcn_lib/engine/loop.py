@@ -54,20 +54,26 @@ def train(
     log: Callable[[str], None] = print,
     command: str | None = None,
     stop_at_step: int | None = None,
+    allow_fallback: bool = True,
 ) -> TrainResult:
     """Train ``cfg`` into ``out_dir``; see the module docstring. ``stop_at_step`` ends early
-    (after a checkpoint), as an interruption would, for tests and demos."""
+    (after a checkpoint), as an interruption would, for tests and demos. ``allow_fallback=False``
+    refuses to train on the scikit-image stand-ins when T91 or the validation set is missing."""
     run = setup_run(cfg, Path(out_dir), resume, device, dtype, channels_last, recon_strategy,
-                    probe, log)
+                    probe, log, allow_fallback=allow_fallback)
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
+    due = True  # a checkpoint is written inside the next step, once its loss is seen finite
     while run.step < cfg.steps:
         progress_frac = run.step / cfg.steps
         alpha = alpha_schedule(progress_frac, cfg.alpha_kind, cfg.alpha_start, cfg.alpha_end,
                                cfg.alpha_decay_fraction)
         lr = lr_at(cfg, run.step, run.plateau.factor)
-        loss, terms = train_step(run, alpha, lr)
+        loss, terms = train_step(run, alpha, lr,
+                                 before_update=(lambda: save_run_checkpoint(run)) if due else None)
+        if due:
+            due, last_ckpt = False, time.perf_counter()
         run.step += 1
         now = time.perf_counter()
         run.wall, t_last = run.wall + (now - t_last), now
@@ -79,9 +85,10 @@ def train(
             now = time.perf_counter()
             run.wall, t_last = run.wall + (now - t_last), now
         bar.update(1)
-        if now - last_ckpt >= checkpoint_every_s or run.step == cfg.steps or stop:
+        if run.step == cfg.steps or stop:
             save_run_checkpoint(run)
-            last_ckpt = time.perf_counter()
+        elif now - last_ckpt >= checkpoint_every_s:
+            due = True
         if stop:
             break
     bar.close()
@@ -90,21 +97,29 @@ def train(
     return TrainResult(run.out, weights, run.history, sidecar)
 
 
-def train_step(run: RunState, alpha: float, lr: float) -> tuple[float, Any]:
+def train_step(
+    run: RunState, alpha: float, lr: float, before_update: Callable[[], None] | None = None
+) -> tuple[float, Any]:
     """One optimiser step on this process's share of batch ``run.step``; returns the loss of
-    the whole (global) batch and its terms."""
+    the whole (global) batch and its terms.
+
+    ``before_update`` runs once the loss is known to be finite and before the weights change:
+    the loop saves its checkpoints there, so a kept checkpoint never holds weights that an
+    exploding update has already turned into NaN."""
     x, y = run.batch()
     for group in run.opt.param_groups:
         group["lr"] = lr
     with run.runtime.autocast():
         out = run.net(x)
-    terms = drcn_loss(out, y, alpha)
+    terms = drcn_loss(out, y, alpha, reduction=run.cfg.loss_reduction)
     loss = run.dist.mean(terms.total).item()
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"loss is {loss} at step {run.step} (lr {lr:g}); the last good checkpoint "
             f"{run.ckpt_path} is kept. Lower the learning rate or set grad_clip."
         )
+    if before_update is not None:
+        before_update()
     run.opt.zero_grad(set_to_none=True)
     terms.total.backward()
     if run.cfg.grad_clip:

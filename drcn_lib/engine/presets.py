@@ -44,6 +44,7 @@ class TrainConfig:
     min_lr_fraction: float = 0.01  # cosine ends at lr * this
     plateau_patience: int = 5  # validations without improvement before lr /= 10
     beta: float = 1e-4  # weight decay of the loss, beta * ||theta||^2
+    loss_reduction: str = "mean"  # "sum": squared errors summed per image, as the paper's loss
     grad_clip: float | None = None  # clip the total gradient norm (None: off, as the paper)
     alpha_kind: str = "linear"
     alpha_start: float = 1.0
@@ -78,7 +79,8 @@ class TrainConfig:
         }
 
 
-PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000)
+# The paper's Caffe loss sums squared errors over each patch's pixels; its lr and beta assume it.
+PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000, loss_reduction="sum")
 
 CPU = TrainConfig(
     name="cpu",
@@ -113,6 +115,12 @@ SMOKE = TrainConfig(
 )
 
 PRESETS: dict[str, TrainConfig] = {"paper": PAPER, "cpu": CPU, "smoke": SMOKE}
+
+
+def with_defaults(saved: dict[str, Any]) -> dict[str, Any]:
+    """A config dict saved by an older version (a checkpoint, a sidecar), completed with the
+    defaults of fields added since, so that it compares equal to the same run's config today."""
+    return {**{f.name: f.default for f in fields(TrainConfig)}, **saved}
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:

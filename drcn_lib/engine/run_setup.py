@@ -15,11 +15,12 @@ import torch
 from torch import nn
 
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
+from drcn_lib.data.registry import find_set, set_status
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
 from drcn_lib.engine.distributed import DistContext, init_distributed
 from drcn_lib.engine.hardware import Runtime, choose_runtime
-from drcn_lib.engine.presets import TrainConfig
+from drcn_lib.engine.presets import TrainConfig, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
 from drcn_lib.engine.validation import Validator
@@ -64,6 +65,7 @@ class RunState:
     started: str = ""
     history: dict[str, list[dict[str, float]]] = field(
         default_factory=lambda: {"train": [], "val": []})
+    data: dict[str, Any] = field(default_factory=dict)  # which images it saw (for the sidecar)
 
     @property
     def ckpt_path(self) -> Path:
@@ -110,11 +112,30 @@ class RunState:
         return scores
 
 
+def data_record(cfg: TrainConfig) -> dict[str, Any]:
+    """Where the training and validation images come from, and whether they are the
+    scikit-image stand-ins: weights trained on those must never pass for T91 ones."""
+    record: dict[str, Any] = {}
+    for role, name in (("train", cfg.train_set), ("val", cfg.val_set)):
+        status = set_status(name)
+        record[role] = {"set": status.name, "folder": str(status.folder),
+                        "images": status.found, "fallback": status.state != "present"}
+    return record
+
+
 def setup_run(
     cfg: TrainConfig, out: Path, resume: bool, device: str, dtype: str,
     channels_last: bool | str, recon_strategy: str, probe: bool, log: Callable[[str], None],
+    allow_fallback: bool = True,
 ) -> RunState:
-    """Build (or restore from ``out/checkpoint.pt``) everything a run needs."""
+    """Build (or restore from ``out/checkpoint.pt``) everything a run needs. With
+    ``allow_fallback=False`` a missing training or validation set is an error (naming the
+    download command) instead of the scikit-image stand-ins: shipped weights are trained so."""
+    data = data_record(cfg)
+    if not allow_fallback:
+        for role in ("train", "val"):
+            if data[role]["fallback"]:
+                find_set(data[role]["set"])  # raises the DataError that says how to get it
     ctx = init_distributed()
     if not ctx.is_main:
         log = lambda _msg: None  # noqa: E731 - only rank 0 talks
@@ -128,8 +149,8 @@ def setup_run(
     out.mkdir(parents=True, exist_ok=True)
     log(cfg.describe())
     state = load_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
-    if state is not None and state["config"] != cfg.as_dict():
-        diff = {k: (v, cfg.as_dict().get(k)) for k, v in state["config"].items()
+    if state is not None and with_defaults(state["config"]) != cfg.as_dict():
+        diff = {k: (v, cfg.as_dict().get(k)) for k, v in with_defaults(state["config"]).items()
                 if cfg.as_dict().get(k) != v}
         raise DRCNError(f"{ckpt_path} was written by another configuration: {diff}")
 
@@ -165,7 +186,8 @@ def setup_run(
 
     run = RunState(cfg, out, runtime, model, model, make_optimizer(model, cfg), batches,
                    validator, ctx, Plateau(cfg.plateau_patience),
-                   started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                   started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   data=data)
     if state is not None:
         model.load_state_dict(state["model"])
         run.opt.load_state_dict(state["optimizer"])
@@ -206,7 +228,7 @@ def finish_run(
         "git_commit": git_commit(), "hardware": hardware(), "started": run.started,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "steps": run.step, "wall_seconds": round(run.wall, 1), "final_val_psnr": final,
-        "val_set": cfg.val_set, "val_curve": run.history["val"],
+        "val_set": cfg.val_set, "val_curve": run.history["val"], "data": run.data,
     }
     model = run.model.float().to(memory_format=torch.contiguous_format)
     save_weights(weights, model, sidecar)

@@ -11,6 +11,7 @@ as in the paper). Returns a :class:`~matplotlib.figure.Figure` detached from pyp
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,3 +108,10 @@ def depth_figure(
                  fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes (what the playground's Image widget shows)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

@@ -6,7 +6,7 @@
     status line (model, crop note, or the reason a file was refused)
     recursion d  ----o-----------
     PSNR line (CSS class drcn-psnr)          download links
-    figure (drcn_lib.viz.playground_figure.depth_figure)
+    picture: the figure (drcn_lib.viz.playground_figure.depth_figure) as a PNG Image widget
 
 Changing the image, scale or mode runs ONE forward pass (:func:`drcn_lib.playground.run_model`);
 moving the depth slider only redraws from the stored outputs, so it is instant. Every callback
@@ -14,6 +14,11 @@ is a public method (``load_sample``, ``load_upload``, ``set_scale``, ``set_mode`
 that tests call without a browser; the widget events only forward to them. At this boundary,
 and only here, errors become a red line in the notebook instead of a traceback that would
 otherwise go to JupyterLab's log console where a learner never sees it.
+
+The figure is shown as PNG bytes in an ``ipywidgets.Image``, not through an ``Output`` widget:
+no dependence on the notebook's matplotlib backend, and no Output-widget capture, which under
+nbclient (tools/run_notebooks.py, the reliability suite) can stall a cell until its timeout
+(nbclient answers Output-widget updates on the shell socket while it awaits the cell's reply).
 """
 
 from __future__ import annotations
@@ -26,13 +31,12 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import display
 from torch import nn
 
 from drcn_lib import playground as play
 from drcn_lib.errors import DRCNError
 from drcn_lib.image_io import load_image
-from drcn_lib.viz.playground_figure import depth_figure, difference_limit, zoom_box
+from drcn_lib.viz.playground_figure import depth_figure, difference_limit, figure_png, zoom_box
 
 ModelFor = Callable[[int], tuple[nn.Module, str]]
 """``scale -> (model, sentence saying which model)``, e.g. :func:`playground_model`."""
@@ -77,14 +81,14 @@ class Playground(widgets.VBox):
         self.status = widgets.HTML()
         self.psnr = widgets.HTML()
         self.download = widgets.HTML()
-        self.output = widgets.Output()
+        self.picture = widgets.Image(format="png", layout={"max_width": "100%"})
         for w, cls in [(self, "drcn-playground"), (self.depth, "drcn-depth"),
                        (self.psnr, "drcn-psnr"), (self.status, "drcn-status"),
-                       (self.output, "drcn-figure"), (self.download, "drcn-download")]:
+                       (self.picture, "drcn-figure"), (self.download, "drcn-download")]:
             w.add_class(cls)
         super().__init__(children=[
             widgets.HBox([self.upload, self.sample, self.scale]), self.mode, self.status,
-            self.depth, self.psnr, self.download, self.output])
+            self.depth, self.psnr, self.download, self.picture])
         self.upload.observe(self._guard(self._on_upload), names="value")
         self.sample.observe(self._guard(lambda c: c["new"] and self.load_sample(c["new"])),
                             names="value")
@@ -134,9 +138,7 @@ class Playground(widgets.VBox):
             play.download_link(play.png_bytes(play.to_rgb(pred[key], problem)),
                                play.download_name(problem, key), label)
             for key, label in [(d, f"y_{d}"), ("ensemble", "ensemble (DRCN's final output)")])
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
+        self.picture.value = figure_png(self.figure)
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -258,14 +258,19 @@ def depth_image_figure(pair: SRPair, predictions: Mapping[int, np.ndarray],
                      title=f"{pair.name} x{pair.scale}: DRCN with D={depth} recursions")
 
 
-def depth_image_explorer(pair: SRPair, predictions: Mapping[int, np.ndarray]
-                         ) -> SliderExplorer | str:
-    """A D slider over :func:`depth_image_figure`; a sentence when no model is there."""
+def depth_image_explorer(pair: SRPair, predictions: Mapping[int, np.ndarray],
+                         draw_now: bool = False) -> SliderExplorer | str:
+    """A D slider over :func:`depth_image_figure`; a sentence when no model is there.
+
+    The figure appears at the first move (``draw_now=False``): lessons draw the default one with
+    a plain call just above, and a large image drawn into the widget while a notebook runs
+    headless (nbclient, ``tools/run_notebooks.py``) stalls the run for the cell timeout.
+    """
     if not predictions:
         return "No depth model to show: none of drcn-x3-d{1,6,11,16} is shipped."
     depths = sorted(predictions)
     return slider_explorer(lambda d: depth_image_figure(pair, predictions, d), depths,
-                           depths[-1], description="D")
+                           depths[-1], description="D", draw_now=draw_now)
 
 
 def output_figure(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
@@ -309,11 +314,12 @@ def ensemble_weights_figure(models: Mapping[str, tuple[object, dict]]) -> Figure
     return fig
 
 
-def output_explorer(pair: SRPair, predictions: Mapping[object, np.ndarray] | None
-                    ) -> SliderExplorer | str:
-    """A d slider over :func:`output_figure`; a sentence when there is no model."""
+def output_explorer(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
+                    draw_now: bool = False) -> SliderExplorer | str:
+    """A d slider over :func:`output_figure`; a sentence when there is no model. The figure
+    appears at the first move, as in :func:`depth_image_explorer` (and for the same reason)."""
     if not predictions:
         return "No 16-recursion model to show: it is not shipped."
     depth = max(k for k in predictions if isinstance(k, int))
     return slider_explorer(lambda d: output_figure(pair, predictions, d), range(1, depth + 1),
-                           depth, description="d")
+                           depth, description="d", draw_now=draw_now)

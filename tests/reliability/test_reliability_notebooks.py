@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from drcn_lib.notebook_exec import ipc_client
 from drcn_lib.settings import REPO_ROOT
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("0[0-3]_*.ipynb"))
 MARK = "# NBVAL_CHECK_OUTPUT"
@@ -43,11 +44,9 @@ def run_twice(path: Path) -> list[tuple[int, str, str]]:
     cell marked ``# NBVAL_CHECK_OUTPUT`` whose text differs. A cell error raises
     ``nbclient.exceptions.CellExecutionError`` naming the cell."""
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
     checked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARK in c.source]
     runs: list[dict[int, str]] = []
-    with client.setup_kernel():
+    with ipc_client(nb, path.parent, CELL_TIMEOUT_S) as client, client.setup_kernel():
         for _ in range(2):
             for i, cell in enumerate(nb.cells):
                 if cell.cell_type == "code":
