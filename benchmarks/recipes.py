@@ -31,8 +31,8 @@ RECIPES = {
     "f64-adam2e-3-cosine": preset("cpu", lr=2e-3, steps=1500, val_every=100, grad_clip=1.0),
     "f64-adam1e-3-cosine-b16": preset("cpu", **SESSION1, batch_size=16, steps=3000,
                                       val_every=200),
-    # session 2: the `cpu` preset itself (Adam 5e-4, cosine, clipping 0.25), 3000 steps
-    "f64-adam5e-4-cosine-clip0.25": preset("cpu"),
+    # session 2: Adam 5e-4, cosine, clipping 0.25 at 3000 steps (then the `cpu` preset at 5000)
+    "f64-adam5e-4-cosine-clip0.25-3000": preset("cpu", steps=3000),
 }
 
 

@@ -60,7 +60,7 @@ SAMPLES: tuple[str, ...] = ("butterfly", "bird", "baby", "head", "woman")
 DEFAULT_TILE = 256
 #: Uploads larger than this many pixels are refused before decoding (a 12 MP phone photo is fine).
 MAX_UPLOAD_PIXELS = 50_000_000
-#: How the stand-in model (no shipped weights) differs from the cpu preset: 150 steps, not 3000.
+#: How the stand-in model (no shipped weights) differs from the cpu preset: 150 steps, not 5000.
 STANDIN: dict[str, Any] = {"steps": 150, "warmup_steps": 10, "val_every": 75, "val_images": 2}
 
 Prediction = Mapping[Any, np.ndarray]
