@@ -31,6 +31,8 @@ RECIPES = {
     "f64-adam2e-3-cosine": preset("cpu", lr=2e-3, steps=1500, val_every=100, grad_clip=1.0),
     "f64-adam1e-3-cosine-b16": preset("cpu", **SESSION1, batch_size=16, steps=3000,
                                       val_every=200),
+    # session 1's shipped drcn-x3-d16 (its sidecar and curve kept here; contended machine)
+    "f64-adam1e-3-cosine-3000-session1": preset("cpu", **SESSION1, steps=3000),
     # session 2: Adam 5e-4, cosine, clipping 0.25 at 3000 steps (then the `cpu` preset at 5000)
     "f64-adam5e-4-cosine-clip0.25-3000": preset("cpu", steps=3000),
 }

@@ -71,6 +71,9 @@ def check_depth(study: DepthStudy) -> Verdict:
     numbers += f" dB (paper: {ref})" if ref else " dB"
     if why:
         return Verdict(claim, None, f"{why}; {numbers}")
+    if study.training_differs:
+        return Verdict(claim, None, f"{numbers}; not a same-training comparison: the models "
+                       f"also differ in {', '.join(study.training_differs)} (see their sidecars)")
     steps = list(zip(measured[:-1], measured[1:], strict=True))
     breaks = [f"D={a} -> {b}: {got[b] - got[a]:+.2f} dB" for a, b in steps
               if not got[a] < got[b]]

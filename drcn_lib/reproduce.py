@@ -105,12 +105,17 @@ def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
 
 
 def ship(name: str, runs: Path, weights_dir: Path) -> Path:
-    """Copy ``runs/<name>/model.safetensors`` and ``model.json`` to ``weights_dir/<name>.*``."""
+    """Copy ``runs/<name>/`` ``model.safetensors``, ``model.json`` (the sidecar) and
+    ``history.json`` (the training curve) to ``weights_dir/<name>.safetensors``, ``.json`` and
+    ``.history.json``."""
     src = runs / name / "model.safetensors"
     if not src.is_file():
         raise DRCNError(f"{src} does not exist: the run of {name} has not finished")
     dst = weights_dir / f"{name}.safetensors"
-    for a, b in ((src, dst), (src.with_suffix(".json"), dst.with_suffix(".json"))):
+    pairs = [(src, dst), (src.with_suffix(".json"), dst.with_suffix(".json"))]
+    if (runs / name / "history.json").is_file():
+        pairs.append((runs / name / "history.json", weights_dir / f"{name}.history.json"))
+    for a, b in pairs:
         atomic_write(b, lambda tmp, a=a: shutil.copyfile(a, tmp))
     return dst
 
@@ -140,8 +145,9 @@ def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None
                    f"{' '.join(spec.train_args())} --out runs/{name} --resume --no-fallback"
                    + (f" --steps {cfg.steps} --set max_minutes={cfg.max_minutes}"
                       if cfg.max_minutes else "") + ")")
+        # shipped weights never train on the scikit-image stand-ins (tests may allow them)
         train(cfg, out, resume=True, progress=progress, log=log, command=command,
-              allow_fallback=False, **train_kwargs)
+              **{"allow_fallback": False, **train_kwargs})
     if not _is_main():
         return weights_dir / f"{name}.safetensors"
     path = ship(name, runs, weights_dir)

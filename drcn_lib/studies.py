@@ -17,7 +17,7 @@ table can set them beside ours; nothing here ever reports them as ours. Scores a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,9 @@ class DepthStudy(StudyBase):
     scale: int = 3
     points: list[DepthPoint] = field(default_factory=list)
     paper: dict[int, float] = field(default_factory=dict)
+    # training settings (besides D) on which the models disagree: then D is not the only
+    # difference between them, and the depth claim cannot be read from them
+    training_differs: list[str] = field(default_factory=list)
 
     def psnr_by_depth(self) -> dict[int, float]:
         """``{D: our PSNR}`` for the depths measured."""
@@ -217,6 +220,17 @@ def _base(images: ImageSet, models: Models, used: Sequence[str], needed: Sequenc
     }
 
 
+def differing_settings(sidecars: Sequence[Mapping[str, Any]],
+                       ignore: Sequence[str] = ("recursions", "name")) -> list[str]:
+    """The training-config fields (sidecar ``preset``) whose values differ between runs."""
+    from drcn_lib.engine.presets import with_defaults
+
+    configs = [with_defaults(side.get("preset") or {}) for side in sidecars
+               if side.get("preset") and not is_stand_in(side)]
+    keys = sorted({k for c in configs for k in c} - set(ignore))
+    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+
+
 def recursion_depth_study(
     models: Models | None = None,
     set_name: str = "Set5",
@@ -247,7 +261,8 @@ def recursion_depth_study(
         points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
                                  reference.get(model.recursions)))
     return DepthStudy(**_base(images, models, used, DEPTH_NAMES), scale=scale, points=points,
-                      paper=dict(reference))
+                      paper=dict(reference),
+                      training_differs=differing_settings([models[n][1] for n in used]))
 
 
 def ensemble_study(

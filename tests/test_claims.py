@@ -47,6 +47,25 @@ def test_depth_is_not_checked_on_missing_models_stand_ins_or_subsets():
     assert v.holds is None and "2 images" in v.detail and "31.80" in v.detail
 
 
+def test_depth_is_not_checked_when_the_models_trained_differently():
+    rising = {1: 31.0, 6: 31.5, 11: 31.7, 16: 31.8}
+    v = claims.check_depth(depth(rising, training_differs=["lr", "steps"]))
+    assert v.holds is None and "also differ in lr, steps" in v.detail and "31.80" in v.detail
+
+
+def test_differing_settings_ignores_d_and_stand_ins():
+    from drcn_lib.engine.presets import preset
+    from drcn_lib.studies import differing_settings
+
+    a = {"preset": preset("cpu", recursions=1).as_dict()}
+    b = {"preset": preset("cpu", recursions=16).as_dict()}
+    c = {"preset": preset("cpu", recursions=6, steps=3000, lr=1e-3).as_dict()}
+    old = {"preset": {k: v for k, v in b["preset"].items() if k != "loss_reduction"}}
+    assert differing_settings([a, b, old]) == []  # a field added later is not a difference
+    assert differing_settings([a, b, c]) == ["lr", "steps"]
+    assert differing_settings([a, {"stand_in": True, "preset": {"scale": 3}}]) == []
+
+
 def curve(scale: int, singles: list[float], ens: float) -> EnsembleCurve:
     return EnsembleCurve(scale, f"drcn-x{scale}-d16", singles, [0.9] * len(singles), ens, 0.9,
                          paper.SINGLE_OUTPUTS_SET5[scale], paper.ENSEMBLE_SET5[scale])

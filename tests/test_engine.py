@@ -155,7 +155,7 @@ def test_smoke_training_writes_weights_and_sidecar(tmp_path, shared_or_fallback_
     side = json.loads((tmp_path / "run" / "model.json").read_text())
     assert result.weights.exists() and side["command"] == "test"
     assert side["steps"] == 6 and len(side["val_curve"]) == 2
-    assert {"git_commit", "wall_seconds", "hardware", "preset", "runtime"} <= set(side)
+    assert {"git_commit", "wall_seconds", "hardware", "preset", "runtime", "data"} <= set(side)
     with pytest.raises(DRCNError, match="already holds a checkpoint"):
         train(preset("smoke"), tmp_path / "run", **FAST)
 

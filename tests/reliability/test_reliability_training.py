@@ -35,7 +35,7 @@ from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import preset
-from drcn_lib.errors import TrainingDiverged
+from drcn_lib.errors import DataError, TrainingDiverged
 from drcn_lib.loss import alpha_schedule, drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model
@@ -312,3 +312,17 @@ def test_training_without_t91_falls_back_loudly(tmp_path: Path, monkeypatch, tal
         assert result.weights.exists() and math.isfinite(result.final_psnr)
         assert "FALLBACK DATA" in capsys.readouterr().out
         assert (tmp_path / "empty" / "Fallback" / "train").is_dir()
+        assert result.sidecar["data"]["train"]["fallback"] is True  # and the weights say so
+
+
+def test_shipped_weight_training_refuses_the_stand_ins(tmp_path: Path, monkeypatch,
+                                                       tally) -> None:
+    """`drcn train --no-fallback` (and `drcn reproduce --train`) stops before any step when T91
+    is missing, naming the command that gets it, and leaves no run folder behind."""
+    with tally.case("missing data", "no T91 on disk, --no-fallback: refused"):
+        monkeypatch.setenv("DRCN_DATA", str(tmp_path / "empty"))
+        monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+        with pytest.raises(DataError, match="drcn download T91"):
+            train(replace(preset("smoke"), steps=2, val_every=2), tmp_path / "run",
+                  allow_fallback=False, **FAST)
+        assert not (tmp_path / "run").exists()
