@@ -10,10 +10,10 @@ ships each as ``drcn_lib/weights/<name>.safetensors`` + ``.json`` (the engine's 
 preset, git commit, wall time, hardware, validation curve). ``srcnn-x3`` gets the same wall-clock
 budget as ``drcn-x3-d16`` (that sidecar's ``wall_seconds``, as the config's ``max_minutes``); so
 that its cosine schedule ends when its time does, a short timed probe first sizes its ``steps``
-(kept in ``runs/srcnn-x3/plan.json``). On the 2-core CPU that trained the shipped weights the
-six DRCN models took 1.8 hours together and SRCNN gets drcn-x3-d16's 27 minutes: about 2.3
-hours in all (each sidecar, and the training-cost table of RESULTS.md, holds the measured
-time). On a GPU the same command trains there by itself (``--device cuda`` to insist), and
+(kept in ``runs/srcnn-x3/plan.json``). On the 2-core CPU that trained the shipped weights
+drcn-x3-d16 took 36 minutes with the 5000-step ``cpu`` preset and SRCNN the same; the seven
+models together take about 4 hours there (each sidecar, and the training-cost table of
+RESULTS.md, holds the measured time). On a GPU the same command trains there by itself (``--device cuda`` to insist), and
 under ``torchrun --nproc_per_node N -m drcn_lib.reproduce --train`` each DRCN model trains
 data-parallel (SRCNN's timing plan is made on one process).
 
