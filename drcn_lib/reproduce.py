@@ -14,8 +14,8 @@ that its cosine schedule ends when its time does, a short timed probe first size
 drcn-x3-d16 took 36 minutes with the 5000-step ``cpu`` preset and SRCNN the same; the seven
 models together take about 4 hours there (each sidecar, and the training-cost table of
 RESULTS.md, holds the measured time). On a GPU the same command trains there by itself
-(``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m drcn_lib.reproduce --train`` each DRCN model trains
-data-parallel (SRCNN's timing plan is made on one process).
+(``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m drcn_lib.reproduce
+--train`` each DRCN model trains data-parallel (SRCNN's timing plan is made on one process).
 
 Without ``--train`` it runs the three studies of lessons 09-11 (:mod:`drcn_lib.studies`) on the
 shipped weights, checks the claims (:mod:`drcn_lib.claims`) and writes into ``--out``:
