@@ -38,11 +38,16 @@ def run(path: Path, smoke: bool, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     env_before = os.environ.get("DRCN_SMOKE")
     os.environ["DRCN_SMOKE"] = "1" if smoke else ""
+    # The kernel inherits the environment: MPLBACKEND=Agg (set for CI) would replace the inline
+    # backend, and every figure would be stored as "<Figure size ...>" text instead of a PNG.
+    backend = os.environ.pop("MPLBACKEND", None)
     t0 = time.perf_counter()
     try:
         with ipc_client(nb, path.parent, timeout) as client:
             client.execute()
     finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
         if env_before is None:
             os.environ.pop("DRCN_SMOKE", None)
         else:
