@@ -24,3 +24,13 @@ def test_committed_lesson_shows_its_figures(path) -> None:  # noqa: ANN001
                  and str(o.get("data", {}).get("text/plain", "")).startswith("<Figure size")]
     assert pictures >= 1, f"{path.name} is committed without any figure"
     assert not text_only, f"{path.name} stores figures as text: {text_only[:2]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_lesson_ran_every_cell_in_order(path) -> None:  # noqa: ANN001
+    """Execution counts 1, 2, 3, ...: the whole lesson ran top to bottom in one kernel. (A cell
+    inserted later with no count, as the Colab cell once was, also stalled JupyterLab's Run All
+    in the browser test.)"""
+    nb = nbformat.read(path, as_version=4)
+    counts = [c.get("execution_count") for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}"
