@@ -31,7 +31,7 @@ from torch import nn
 
 from drcn_lib.engine.checkpoint import load_weights, read_sidecar
 from drcn_lib.engine.loop import TrainResult, train
-from drcn_lib.engine.presets import SMOKE, TrainConfig
+from drcn_lib.engine.presets import SMOKE, TrainConfig, preset
 from drcn_lib.engine.run_setup import CHECKPOINT, HISTORY, WEIGHTS
 from drcn_lib.pretrained import REGISTRY, pretrained, weights_path
 from drcn_lib.settings import REPO_ROOT, smoke_mode
@@ -42,6 +42,14 @@ SMOKE_KEEPS: tuple[str, ...] = (
     "alpha_end", "alpha_decay_fraction", "seed", "train_set", "val_set",
 )
 LOG_FILE = "train.log"
+
+
+def stand_in_config(smoke: bool) -> TrainConfig:
+    """What a lesson trains in place of a missing ``drcn-x3-d16``: a 32-filter, batch-16 short
+    run (200 steps, or 6 in smoke mode) at Adam 1e-3 without clipping, which is stable for runs
+    this short and is the recipe the lessons' committed short runs used."""
+    return preset("cpu", lr=1e-3, grad_clip=None, filters=32, batch_size=16,
+                  steps=6 if smoke else 200)
 
 
 def runs_root() -> Path:

@@ -134,3 +134,12 @@ def test_describe_run_handles_partial_sidecars():
                          "hardware": {"gpu": "H100"}})
     assert text == "trained 1.5 min (10 steps) on H100; Set5 (2 images) PSNR 30.12 dB"
     assert json.dumps(text)  # plain text
+
+
+def test_stand_in_config_is_the_lessons_short_run() -> None:
+    from drcn_lib.engine.presets import preset
+    from drcn_lib.load_or_train import stand_in_config
+
+    real = stand_in_config(smoke=False)
+    assert real == preset("cpu", lr=1e-3, grad_clip=None, filters=32, batch_size=16, steps=200)
+    assert stand_in_config(smoke=True).steps == 6
