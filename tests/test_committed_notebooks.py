@@ -34,3 +34,10 @@ def test_committed_lesson_ran_every_cell_in_order(path) -> None:  # noqa: ANN001
     nb = nbformat.read(path, as_version=4)
     counts = [c.get("execution_count") for c in nb.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_lesson_is_valid_nbformat(path) -> None:  # noqa: ANN001
+    """A cell id in an nbformat 4.4 notebook (the Colab cell once had one) is invalid JSON to
+    JupyterLab, which logs "Notebook JSON is invalid" on opening the lesson."""
+    nbformat.validate(nbformat.read(path, as_version=4))

@@ -71,7 +71,10 @@ class Lab:
     log: Path
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        """``name`` alone, in a workspace of its own that is reset on load (a shared workspace
+        would restore the tabs an earlier test opened beside it)."""
+        workspace = Path(name).stem.replace("_", "-")
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -42,7 +42,9 @@ STATE_JS = r"""() => {
   const waiting = indexed.filter(([i, c]) => c.model.executionCount === null);
   const running = indexed.filter(([i, c]) => c.model.executionState === 'running');
   const brief = ([i, c]) => i + ': ' + c.model.sharedModel.getSource().split('\n')[0];
-  return {state: kernel ? kernel.status : 'no kernel', ready: w.sessionContext.isReady,
+  const tabs = Array.from(app.shell.widgets('main')).map(t => t.title.label);
+  return {path: w.context ? w.context.path : '', tabs: tabs, state: kernel ? kernel.status : 'no kernel',
+          ready: w.sessionContext.isReady,
           cells: cells.length, pending: waiting.length, errors: errors,
           running: running.map(brief), next: waiting.slice(0, 1).map(brief)};
 }"""
@@ -82,15 +84,44 @@ def _wait_for(page, predicate, timeout_s: float, what: str, lab):  # noqa: ANN00
 
 
 def run_all(page, lab, notebook: str) -> None:  # noqa: ANN001
-    """Open ``notebook``, wait for its kernel, clear the stored outputs and run every cell."""
+    """Open ``notebook``, wait for its kernel, clear the stored outputs and run every cell.
+
+    Every step checks that ``notebook`` is the current tab: JupyterLab's commands act on the
+    current notebook, and the committed lessons carry execution counts, so commands that went
+    to another tab would leave the lesson looking "done" with its stored (dead) outputs. (That
+    happened when the workspace restored the previous test's notebook beside this one; each
+    notebook now opens in a workspace of its own, reset on load.)
+    """
     page.goto(lab.notebook_url(notebook))
-    _wait_for(page, lambda s: s.get("ready") and s.get("state") == "idle" and s.get("cells"),
+    _wait_for(page, lambda s: s.get("path") == notebook and s.get("ready")
+              and s.get("state") == "idle" and s.get("cells"),
               LOAD_TIMEOUT_S, f"opening {notebook} and starting its kernel", lab)
+    tabs = page.evaluate(STATE_JS)["tabs"]
+    assert tabs == [notebook], f"JupyterLab opened {tabs}, not {notebook} alone"
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    _wait_for(page, lambda s: s["pending"] == s["cells"], 10, "clearing outputs", lab)
+    _wait_for(page, lambda s: s["path"] == notebook and s["pending"] == s["cells"], 10,
+              "clearing outputs", lab)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    _wait_for(page, lambda s: s["pending"] == 0 and s["state"] == "idle", RUN_TIMEOUT_S,
+    _wait_for(page, lambda s: s["path"] == notebook and s["pending"] == 0
+              and s["state"] == "idle", RUN_TIMEOUT_S,
               f"running all cells of {notebook}", lab)
+
+
+# Each code cell's first source line, how many widget views its output holds and its text.
+OUTPUTS_JS = r"""() => Array.from(document.querySelectorAll('.jp-CodeCell')).map((c, i) => {
+  const src = c.querySelector('.jp-InputArea-editor');
+  const out = c.querySelector('.jp-OutputArea');
+  return {i: i, source: src ? src.innerText.split('\n')[0].slice(0, 70) : '',
+          widgets: c.querySelectorAll('.jupyter-widgets').length,
+          output: out ? out.innerText.replace(/\s+/g, ' ').slice(0, 160) : ''};
+})"""
+
+
+def describe_outputs(page) -> str:  # noqa: ANN001
+    """What each code cell shows now (for a failure message)."""
+    rows = page.evaluate(OUTPUTS_JS)
+    return "\n".join(f"  cell {r['i']}: {r['source']!r} widgets={r['widgets']} "
+                     f"output={r['output']!r}" for r in rows)
 
 
 # sha256 of the bytes an <img> shows (its src is a data: URI or a blob: URL; a new blob URL may
@@ -128,7 +159,13 @@ def test_moving_the_slider_changes_the_picture(case: SliderCase, lab, page,  # n
     run_all(page, lab, case.notebook)
     ran = time.monotonic()
     slider = page.locator(case.slider).first
-    slider.wait_for(state="visible", timeout=LOAD_TIMEOUT_S * 1000)
+    try:
+        slider.wait_for(state="visible", timeout=LOAD_TIMEOUT_S * 1000)
+    except Exception as e:  # noqa: BLE001 - playwright's TimeoutError; say what the page shows
+        page.screenshot(path=str(artifacts / f"{Path(case.notebook).stem}_no_slider.png"),
+                        full_page=True)
+        pytest.fail(f"no slider {case.slider} after running {case.notebook} ({e}).\n"
+                    f"{describe_outputs(page)}\nJupyterLab log:\n{lab.log_tail()}")
     box = slider.locator("xpath=..")
     image = box.locator(case.image).first
     image.wait_for(state="visible", timeout=REDRAW_TIMEOUT_S * 1000)
