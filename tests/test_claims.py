@@ -2,54 +2,39 @@
 
 from __future__ import annotations
 
+from study_fixtures import BASE, benchmark_study, depth_study, ensemble_curve
+
 from drcn_lib import claims
 from drcn_lib import paper_numbers as paper
-from drcn_lib.studies import (
-    BenchmarkRow,
-    BenchmarkStudy,
-    DepthPoint,
-    DepthStudy,
-    EnsembleCurve,
-    EnsembleStudy,
-)
-
-BASE = {"set": "Set5", "images": 5, "complete": True, "stand_in": False, "models": {},
-        "missing": {}}
-
-
-def depth(values: dict[int, float], **over) -> DepthStudy:
-    points = [DepthPoint(d, f"drcn-x3-d{d}", v, 0.9, paper.RECURSION_DEPTH_SET5_X3.get(d))
-              for d, v in sorted(values.items())]
-    return DepthStudy(**{**BASE, **over}, scale=3, points=points,
-                      paper=dict(paper.RECURSION_DEPTH_SET5_X3))
+from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, EnsembleStudy
 
 
 def test_depth_holds_only_when_every_step_rises():
-    v = claims.check_depth(depth({1: 31.0, 6: 31.5, 11: 31.7, 16: 31.8}))
+    v = claims.check_depth(depth_study({1: 31.0, 6: 31.5, 11: 31.7, 16: 31.8}))
     assert v.holds is True and v.line.startswith("[HOLDS]")
     assert "D=1: 31.00" in v.line and "D=16: 31.80" in v.line and "paper: 32.55" in v.line
-    v = claims.check_depth(depth({1: 31.0, 6: 31.5, 11: 31.85, 16: 31.8}))
+    v = claims.check_depth(depth_study({1: 31.0, 6: 31.5, 11: 31.85, 16: 31.8}))
     assert v.holds is False and "D=11 -> 16: -0.05 dB" in v.detail
     assert v.status == "DOES NOT HOLD"
-    assert claims.check_depth(depth({1: 31.0, 6: 31.0, 11: 31.7, 16: 31.8})).holds is False
+    assert claims.check_depth(depth_study({1: 31.0, 6: 31.0, 11: 31.7, 16: 31.8})).holds is False
 
 
 def test_depth_is_not_checked_on_missing_models_stand_ins_or_subsets():
-    v = claims.check_depth(depth({1: 31.0, 6: 31.5, 11: 31.7}))
+    v = claims.check_depth(depth_study({1: 31.0, 6: 31.5, 11: 31.7}))
     assert v.holds is None and "drcn-x3-d16 not shipped" in v.detail
     assert v.line.startswith("[NOT CHECKED]") and "rising so far" in v.detail
-    v = claims.check_depth(depth({1: 31.6, 16: 31.5}))  # a fall already refutes the chain
+    v = claims.check_depth(depth_study({1: 31.6, 16: 31.5}))  # a fall already refutes the chain
     assert v.holds is False and "D=1 -> 16: -0.10 dB" in v.detail
-    assert claims.check_depth(depth({})).holds is None
+    assert claims.check_depth(depth_study({})).holds is None
     rising = {1: 31.0, 6: 31.5, 11: 31.7, 16: 31.8}
-    assert claims.check_depth(depth(rising, stand_in=True)).holds is None
-    v = claims.check_depth(depth(rising, complete=False, images=2))
+    assert claims.check_depth(depth_study(rising, stand_in=True)).holds is None
+    v = claims.check_depth(depth_study(rising, complete=False, images=2))
     assert v.holds is None and "2 images" in v.detail and "31.80" in v.detail
 
 
 def test_depth_is_not_checked_when_the_models_trained_differently():
     rising = {1: 31.0, 6: 31.5, 11: 31.7, 16: 31.8}
-    v = claims.check_depth(depth(rising, training_differs=["lr", "steps"]))
+    v = claims.check_depth(depth_study(rising, training_differs=["lr", "steps"]))
     assert v.holds is None and "also differ in lr, steps" in v.detail and "31.80" in v.detail
 
 
@@ -66,14 +51,10 @@ def test_differing_settings_ignores_d_and_stand_ins():
     assert differing_settings([a, {"stand_in": True, "preset": {"scale": 3}}]) == []
 
 
-def curve(scale: int, singles: list[float], ens: float) -> EnsembleCurve:
-    return EnsembleCurve(scale, f"drcn-x{scale}-d16", singles, [0.9] * len(singles), ens, 0.9,
-                         paper.SINGLE_OUTPUTS_SET5[scale], paper.ENSEMBLE_SET5[scale])
-
-
 def test_ensemble_verdict_per_scale_is_strict():
     study = EnsembleStudy(**{**BASE, "missing": {"drcn-x4-d16": "cmd"}}, curves=[
-        curve(2, [35.0, 36.0, 35.5], 36.1), curve(3, [31.0, 32.0, 31.9], 32.0)])
+        ensemble_curve(2, [35.0, 36.0, 35.5], 36.1),
+        ensemble_curve(3, [31.0, 32.0, 31.9], 32.0)])
     x2, x3, x4 = claims.check_ensemble(study)
     assert x2.holds is True and "+0.10 dB" in x2.detail and "y_2 36.00" in x2.detail
     assert "paper: ensemble 37.63" in x2.detail
@@ -88,9 +69,7 @@ def bench(drcn: float | None, srcnn: float | None, **over) -> BenchmarkStudy:
     if srcnn is not None:
         rows.append(BenchmarkRow("Set5", 3, "SRCNN", "ours", srcnn, 0.9, "srcnn-x3"))
     rows.append(BenchmarkRow("Set5", 3, "SRCNN", "paper", *paper.TABLE2["Set5"][3]["SRCNN"]))
-    fields = {**BASE, "sets": ["Set5"], "scales": [3], "rows": rows,
-              "set_images": {"Set5": 5}, "set_complete": {"Set5": True}, **over}
-    return BenchmarkStudy(**fields)
+    return benchmark_study(rows, **over)
 
 
 def test_srcnn_claim_needs_both_bars():
@@ -108,7 +87,7 @@ def test_srcnn_claim_needs_both_bars():
 
 
 def test_check_all_orders_and_prints_one_line_each():
-    verdicts = claims.check_all(depth({1: 1.0, 6: 2.0, 11: 3.0, 16: 4.0}),
+    verdicts = claims.check_all(depth_study({1: 1.0, 6: 2.0, 11: 3.0, 16: 4.0}),
                                 EnsembleStudy(**BASE), bench(33.0, 32.0))
     assert len(verdicts) == 5
     text = claims.verdict_lines(verdicts)

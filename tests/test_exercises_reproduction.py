@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
+from study_fixtures import BASE, ensemble_curve
+
 from drcn_lib import paper_numbers as paper
 from drcn_lib.exercises.benchmark import check_gain_over_bicubic
 from drcn_lib.exercises.ensemble import check_best_output
 from drcn_lib.exercises.recursion_depth import check_depth_gain
 from drcn_lib.exercises.training import check_per_process_batch
-from drcn_lib.studies import (
-    BenchmarkRow,
-    BenchmarkStudy,
-    DepthPoint,
-    DepthStudy,
-    EnsembleCurve,
-    EnsembleStudy,
-)
-
-BASE = {"set": "Set5", "images": 5, "complete": True, "stand_in": False, "models": {},
-        "missing": {}}
+from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, DepthPoint, DepthStudy, EnsembleStudy
 
 
 def test_per_process_batch(capsys):
@@ -42,8 +34,7 @@ def test_depth_gain(capsys):
 
 
 def test_best_output(capsys):
-    c = EnsembleCurve(3, "m", [31.0, 32.3, 32.1], [0.9] * 3, 32.6, 0.9,
-                      paper.SINGLE_OUTPUTS_SET5[3], paper.ENSEMBLE_SET5[3])
+    c = ensemble_curve(3, [31.0, 32.3, 32.1], 32.6, model="m")
     study = EnsembleStudy(**BASE, curves=[c])
     assert check_best_output(2, study)
     out = capsys.readouterr().out

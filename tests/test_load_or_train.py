@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from study_fixtures import FAST, use_data
 
 from drcn_lib.engine.checkpoint import save_weights
 from drcn_lib.engine.loop import train
@@ -26,18 +27,12 @@ from drcn_lib.model import DRCN
 
 # drcn_lib re-exports the function ``pretrained``, which hides the module of the same name
 pretrained_mod = importlib.import_module("drcn_lib.pretrained")
-FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched")
 
 
 @pytest.fixture
 def data_env(monkeypatch, tmp_path):
     """Real sets when ../shared/data is beside the checkout, scikit-image's otherwise."""
-    from drcn_lib.settings import REPO_ROOT
-
-    shared = REPO_ROOT.parent / "shared" / "data"
-    if shared.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(shared))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+    use_data(monkeypatch, tmp_path / "cache")
     monkeypatch.setattr(pretrained_mod, "WEIGHTS_DIR", tmp_path / "shipped")
     return tmp_path
 

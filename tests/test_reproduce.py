@@ -6,40 +6,29 @@ import json
 from dataclasses import replace
 
 import pytest
+from study_fixtures import FAST as TRAIN_FAST
+from study_fixtures import shrink_image_sets, use_data
 
 from drcn_lib import cli, reproduce, studies
 from drcn_lib.engine.presets import preset
 from drcn_lib.errors import DRCNError
 from drcn_lib.pretrained import REGISTRY
-from drcn_lib.settings import REPO_ROOT
 from drcn_lib.study_models import ALL_NAMES, stand_in_models
-from drcn_lib.study_scores import ImageSet
 
-SHARED = REPO_ROOT.parent / "shared" / "data"
-FAST = {"device": "cpu", "dtype": "float32", "channels_last": False,
-        "recon_strategy": "batched", "probe": False,
+FAST = {**TRAIN_FAST, "probe": False,
         "allow_fallback": True}  # a checkout without T91 still tests the code path
 
 
 @pytest.fixture(autouse=True)
 def data(monkeypatch, tmp_path_factory):
-    if SHARED.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(SHARED))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    use_data(monkeypatch, tmp_path_factory.getbasetemp() / "cache")
 
 
 @pytest.fixture
 def small_images(monkeypatch):
     """Studies on 48 x 48 crops of the first image: the whole pipeline, in a fraction of the
     time (and marked incomplete, as any subset is)."""
-    real = studies.load_image_set
-
-    def small(name, limit=None, fallback=False, data_root=None):
-        full = real(name, 1, fallback, data_root)
-        return ImageSet(full.name, [(s, img[:48, :48]) for s, img in full.images],
-                        complete=False, fallback=full.fallback)
-
-    monkeypatch.setattr(studies, "load_image_set", small)
+    shrink_image_sets(monkeypatch)
 
 
 def test_train_config_follows_the_registry():

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from study_fixtures import FAST, use_data
 
 from drcn_lib.engine.checkpoint import load_weights
 from drcn_lib.engine.loop import train
@@ -20,18 +21,11 @@ from drcn_lib.short_runs import (
     train_snapshots,
 )
 
-FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched")
-
 
 @pytest.fixture
 def data_env(monkeypatch, tmp_path):
     """Real sets when ../shared/data is beside the checkout, scikit-image's otherwise."""
-    from drcn_lib.settings import REPO_ROOT
-
-    shared = REPO_ROOT.parent / "shared" / "data"
-    if shared.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(shared))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+    use_data(monkeypatch, tmp_path / "cache")
     return tmp_path
 
 

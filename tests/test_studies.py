@@ -4,39 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from study_fixtures import SHARED, shrink_image_sets, use_data
 
 from drcn_lib import paper_numbers as paper
 from drcn_lib import studies as st
 from drcn_lib.data.registry import set_status
 from drcn_lib.evaluate import evaluate, model_predictor
 from drcn_lib.model import DRCN
-from drcn_lib.settings import REPO_ROOT
 from drcn_lib.study_models import BENCHMARK_NAMES, stand_in_models
-from drcn_lib.study_scores import ImageSet, ScoreCache
-
-SHARED = REPO_ROOT.parent / "shared" / "data"
+from drcn_lib.study_scores import ScoreCache
 
 
 @pytest.fixture(autouse=True)
 def data(monkeypatch, tmp_path):
     """The paper's sets when ../shared/data is beside the checkout; a private cache."""
-    if SHARED.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(SHARED))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+    use_data(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture
 def small_images(monkeypatch):
     """48 x 48 crops of the first image: the code paths in a fraction of the time (marked
     incomplete, as any subset is)."""
-    real = st.load_image_set
-
-    def small(name, limit=None, fallback=False, data_root=None):
-        full = real(name, 1, fallback, data_root)
-        return ImageSet(full.name, [(s, img[:48, :48]) for s, img in full.images],
-                        complete=False, fallback=full.fallback)
-
-    monkeypatch.setattr(st, "load_image_set", small)
+    shrink_image_sets(monkeypatch)
 
 
 needs_set5 = pytest.mark.skipif(not (SHARED / "Set5").is_dir(), reason="Set5 not present")

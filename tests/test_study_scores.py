@@ -6,19 +6,15 @@ import json
 
 import pytest
 import torch
+from study_fixtures import SHARED, use_data
 
 from drcn_lib import study_scores as ss
 from drcn_lib.model import DRCN
-from drcn_lib.settings import REPO_ROOT
-
-SHARED = REPO_ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
 def data(monkeypatch, tmp_path):
-    if SHARED.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(SHARED))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path / "cache"))
+    use_data(monkeypatch, tmp_path / "cache")
 
 
 def _model(seed: int = 0) -> DRCN:

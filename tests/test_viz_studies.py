@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from study_fixtures import BASE, benchmark_study, depth_study, ensemble_curve
 
 from drcn_lib import paper_numbers as paper
 from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import DRCNError
-from drcn_lib.studies import (
-    BenchmarkRow,
-    BenchmarkStudy,
-    DepthPoint,
-    DepthStudy,
-    EnsembleCurve,
-    EnsembleStudy,
-)
+from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, DepthStudy, EnsembleStudy
 from drcn_lib.viz import studies as vs
-
-BASE = {"set": "Set5", "images": 5, "complete": True, "stand_in": False, "models": {},
-        "missing": {}}
 
 
 def depth(values: dict[int, float], **over) -> DepthStudy:
-    pts = [DepthPoint(d, f"drcn-x3-d{d}", v, 0.9, None) for d, v in sorted(values.items())]
-    return DepthStudy(**{**BASE, **over}, points=pts, paper=dict(paper.RECURSION_DEPTH_SET5_X3))
+    return depth_study(values, paper_points=False, **over)  # no paper PSNR in the points
 
 
 def labels(fig) -> list[str]:
@@ -43,15 +33,14 @@ def test_depth_title_follows_our_numbers_not_the_papers():
 
 
 def test_ensemble_figure_one_panel_per_scale():
-    c = EnsembleCurve(3, "drcn-x3-d16", [31.0, 32.0], [0.9, 0.9], 32.5, 0.9,
-                      paper.SINGLE_OUTPUTS_SET5[3], paper.ENSEMBLE_SET5[3])
+    c = ensemble_curve(3, [31.0, 32.0], 32.5)
     fig = vs.ensemble_figure(EnsembleStudy(**BASE, curves=[c]))
     assert len(fig.axes) == 3
     assert fig.axes[1].get_title() == "x3: ensemble +0.50 dB vs best y_d (d=2)"
     assert "not measured" in fig.axes[0].get_title()
     assert fig._suptitle.get_text() == "The ensemble beats every single output"
     assert sum("paper" in lab for lab in labels(fig)) == 6  # y_d and ensemble, 3 scales
-    worse = EnsembleCurve(3, "m", [31.0, 32.0], [0.9, 0.9], 31.9, 0.9, None, None)
+    worse = ensemble_curve(3, [31.0, 32.0], 31.9, model="m", paper_values=False)
     fig = vs.ensemble_figure(EnsembleStudy(**BASE, curves=[worse]))
     assert "does NOT beat" in fig._suptitle.get_text()
 
@@ -61,8 +50,7 @@ def bench() -> BenchmarkStudy:
             BenchmarkRow("Set5", 3, "DRCN", "ours", 32.50, 0.9000, "drcn-x3-d16")]
     rows += [BenchmarkRow("Set5", 3, m, "paper", *paper.TABLE2["Set5"][3][m])
              for m in ("Bicubic", "SRCNN", "DRCN")]
-    return BenchmarkStudy(**BASE, sets=["Set5"], scales=[3], rows=rows,
-                          set_images={"Set5": 5}, set_complete={"Set5": True})
+    return benchmark_study(rows)
 
 
 def test_benchmark_table_labels_the_papers_columns():

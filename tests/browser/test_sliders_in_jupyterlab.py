@@ -43,8 +43,8 @@ STATE_JS = r"""() => {
   const running = indexed.filter(([i, c]) => c.model.executionState === 'running');
   const brief = ([i, c]) => i + ': ' + c.model.sharedModel.getSource().split('\n')[0];
   const tabs = Array.from(app.shell.widgets('main')).map(t => t.title.label);
-  return {path: w.context ? w.context.path : '', tabs: tabs, state: kernel ? kernel.status : 'no kernel',
-          ready: w.sessionContext.isReady,
+  return {path: w.context ? w.context.path : '', tabs: tabs,
+          state: kernel ? kernel.status : 'no kernel', ready: w.sessionContext.isReady,
           cells: cells.length, pending: waiting.length, errors: errors,
           running: running.map(brief), next: waiting.slice(0, 1).map(brief)};
 }"""
