@@ -72,8 +72,9 @@ def results_markdown(
         f"{results.get('generated', '?')} at commit `{results.get('git_commit', '?')}`, "
         f"scored on {where}.",
         "",
-        "**Ours**: models trained by this repository with `python -m drcn_lib.reproduce "
-        "--train` (shipped in `drcn_lib/weights/`, each with a sidecar recording its command, "
+        "**Ours**: models trained by this repository's `drcn train` (which `python -m "
+        "drcn_lib.reproduce --train` runs for each; shipped in `drcn_lib/weights/`, each with a "
+        "sidecar recording its exact command, "
         "preset, commit, wall time, hardware and validation curve), scored with "
         "`drcn_lib.evaluate` (Y channel, border = scale, MATLAB bicubic). "
         f"**Paper**: {PAPER_REF}; labelled \"paper\" wherever it appears.",

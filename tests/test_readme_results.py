@@ -6,6 +6,7 @@ stale or mistyped number (PSNR or minutes) from reaching readers.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -31,3 +32,22 @@ def test_row_matches_the_sidecar(name: str) -> None:
     sidecar = SIDECARS[name]
     assert psnr == f"{sidecar['final_val_psnr']:.2f}", f"{name}: README {psnr} dB"
     assert minutes == f"{sidecar['wall_seconds'] / 60:.1f}", f"{name}: README {minutes} min"
+
+
+BENCH_ROW = re.compile(r"^\| (Set5|Set14|B100) \| x(\d) \| ([\d.]+) \| \*\*([\d.]+)\*\* \| "
+                       r"([\d.]+) \| ([\d.]+|-) \| ([\d.]+) \|$", re.MULTILINE)
+
+
+def test_benchmark_headline_matches_results_json() -> None:
+    """The README's benchmark rows are those `drcn reproduce` wrote to results/results.json."""
+    rows = json.loads((REPO_ROOT / "results" / "results.json").read_text())["benchmark"]["rows"]
+    psnr = {(r["set"], r["scale"], r["method"], r["source"]): f"{r['psnr']:.2f}" for r in rows}
+    found = BENCH_ROW.findall(README)
+    assert len(found) == 9, f"expected 9 benchmark rows in README.md, found {len(found)}"
+    for name, scale, bicubic, ours, paper, srcnn, srcnn_paper in found:
+        key = (name, int(scale))
+        assert bicubic == psnr[(*key, "Bicubic", "ours")], key
+        assert ours == psnr[(*key, "DRCN", "ours")], key
+        assert paper == psnr[(*key, "DRCN", "paper")], key
+        assert srcnn == psnr.get((*key, "SRCNN", "ours"), "-"), key
+        assert srcnn_paper == psnr[(*key, "SRCNN", "paper")], key
