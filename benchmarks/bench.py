@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench.py            # full: ~20 min on 2 CPU cores, writes results.json
     python benchmarks/bench.py --quick    # minutes, smaller settings, writes results-quick.json
+    python benchmarks/bench.py --emulate-avx2 --only train   # an AVX2-only CPU, emulated here
 
 One run prints one table and writes the JSON results (atomically): training throughput of our
 step versus the public-code-style reference (``reference_drcn.py``) for the ``cpu`` preset model
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,12 @@ HERE = Path(__file__).resolve().parent  # on sys.path when run as a script
 FLOPS_GOAL = 0.85
 TILED_MIB_GOAL = 4096
 BUSY_LOAD = 1.0  # 1-minute load average at start above which timings are flagged
+#: What ``--emulate-avx2`` sets before torch starts: ATen's vectorised kernels, oneDNN (the
+#: convolutions) and MKL (the matmul peak) limited to AVX2, so bf16 is reported unsupported and
+#: the engine's probe sees what it would see on an AVX2-only CPU. Clock, caches and memory stay
+#: this machine's: an estimate of such a CPU, not a measurement of one.
+AVX2_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+            "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
 def settings(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
@@ -132,13 +140,29 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows.append(("-", f"cpu preset: minutes to SRCNN Set5 x3 ({log.get('target_db', 32.75)} dB)",
                  "n/a" if log["minutes"] is None else f"{log['minutes']:.1f} min",
                  log.get("note") or (log.get("source") or "")))
+    if log.get("minutes_at_this_speed") is not None:
+        rows.append(("-", f"  the same {log['at_step']} steps at this run's cpu-preset speed",
+                     f"{log['minutes_at_this_speed']:.1f} min",
+                     "estimate: compute only, no validation"))
     return rows
+
+
+def estimate_minutes_at_this_speed(res: dict[str, Any], primary: str) -> None:
+    """Add to ``res["train_log"]`` the minutes the shipped run's steps up to 32.75 dB would take
+    at the cpu-preset throughput measured in this run (compute only: no validation, no data
+    loading). This is how the emulated AVX2 run turns a speed into minutes to quality."""
+    log, case = res["train_log"], res["devices"][primary]["train"].get("cpu preset")
+    if not case or log.get("at_step") is None:
+        return
+    pps = case["patches_per_s"]["ours"]
+    log["minutes_at_this_speed"] = round(log["at_step"] * case["batch"] / pps / 60, 1)
 
 
 def print_table(res: dict[str, Any]) -> None:
     m = res["machine"]
     gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
-    print(f"\nDRCN benchmark ({res['mode']}): {m['cpu']}, {m['cpu_capability']}, "
+    emulated = " (EMULATED: torch, oneDNN and MKL limited to AVX2)" if m.get("emulated") else ""
+    print(f"\nDRCN benchmark ({res['mode']}): {m['cpu']}, {m['cpu_capability']}{emulated}, "
           f"{m['torch_threads']} threads, torch {m['torch']}{gpu}; "
           f"load average at start {m['load_average_at_start']}")
     if m["load_average_at_start"][0] >= BUSY_LOAD:
@@ -162,7 +186,10 @@ def summary(res: dict[str, Any], primary: str) -> dict[str, Any]:
         "cpu_capability": machine["cpu_capability"],
         "machine_busy_at_start": machine["load_average_at_start"][0] >= BUSY_LOAD,
         "minutes_to_srcnn_set5_x3": res["train_log"]["minutes"],
+        "minutes_to_srcnn_set5_x3_at_this_speed": res["train_log"].get("minutes_at_this_speed"),
     }
+    if machine.get("emulated"):
+        out["emulated_isa"] = machine["emulated"]["isa"]
     c = dev["train"].get("cpu preset")
     if c:
         out |= {"train_speedup_vs_reference": c["speedup_vs_reference"],
@@ -209,15 +236,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--threads", type=int, default=None,
                     help="torch threads (default: torch's own choice, as train() uses)")
     ap.add_argument("--infer-child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--emulate-avx2", action="store_true",
+                    help="limit torch, oneDNN and MKL to AVX2 (an AVX2-only CPU, emulated); "
+                         "writes results-avx2-emulated.json by default")
     args = ap.parse_args(argv)
+    if args.emulate_avx2 and any(os.environ.get(k) != v for k, v in AVX2_ENV.items()):
+        # The limits act only when set before torch is loaded: start afresh with them.
+        argv = sys.argv[1:] if argv is None else argv
+        os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv],
+                  {**os.environ, **AVX2_ENV})
     if args.infer_child:  # one inference case, started by infer_memory.infer_case
         child_main(args.infer_child)
         return {}
     if args.threads:
         torch.set_num_threads(args.threads)
-    out_path = args.out or HERE / ("results-quick.json" if args.quick else "results.json")
+    default_name = "results-avx2-emulated.json" if args.emulate_avx2 else \
+        ("results-quick.json" if args.quick else "results.json")
+    out_path = args.out or HERE / default_name
 
     machine = {**hardware(), "load_average_at_start": [round(v, 2) for v in os.getloadavg()]}
+    if args.emulate_avx2:
+        machine["emulated"] = {"isa": "AVX2", "env": AVX2_ENV,
+                               "bf16_supported": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())}
     diff = reference_matches(filters=8, recursions=3)
     if diff > 1e-5:
         raise SystemExit(f"reference_drcn.py does not compute DRCN (max |diff| {diff}); fix it")
@@ -235,6 +275,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"== {dev} ==", flush=True)
         res["devices"][dev.type] = run_device(args, dev)
     res["train_log"] = minutes_to_srcnn()
+    estimate_minutes_at_this_speed(res, primary=devices[-1].type)
     machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     primary = devices[-1].type  # what train() picks: CUDA when present
     res = {**summary(res, primary), **res}
