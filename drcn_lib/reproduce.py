@@ -213,9 +213,11 @@ def run_studies(
     """Run the depth, ensemble and benchmark studies, check the claims, write the report."""
     from drcn_lib import claims
     from drcn_lib import studies as st
+    from drcn_lib.engine.provenance import git_commit, hardware
     from drcn_lib.results_report import results_markdown, save_figures
     from drcn_lib.study_models import ALL_NAMES, shipped_models
 
+    commit = git_commit()  # before this run rewrites the tracked files in results/ (no "+dirty")
     models = shipped_models(ALL_NAMES, device=device) if models is None else models
     common = {"limit": limit, "fallback": fallback, "device": device, "cache": cache,
               "progress": log}
@@ -228,11 +230,9 @@ def run_studies(
     verdicts = claims.check_all(depth, ens, bench)
     out.mkdir(parents=True, exist_ok=True)
     figures = save_figures(out, depth, ens, bench)
-    from drcn_lib.engine.provenance import git_commit, hardware
-
     results = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(), "hardware": hardware(),
+        "git_commit": commit, "hardware": hardware(),
         "command": command,
         "depth": depth.as_dict(), "ensemble": ens.as_dict(), "benchmark": bench.as_dict(),
         "claims": [{"claim": v.claim, "status": v.status, "detail": v.detail}
