@@ -274,10 +274,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for dev in devices:
         print(f"== {dev} ==", flush=True)
         res["devices"][dev.type] = run_device(args, dev)
-    res["train_log"] = minutes_to_srcnn()
-    estimate_minutes_at_this_speed(res, primary=devices[-1].type)
-    machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     primary = devices[-1].type  # what train() picks: CUDA when present
+    res["train_log"] = minutes_to_srcnn()
+    estimate_minutes_at_this_speed(res, primary)
+    machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     res = {**summary(res, primary), **res}
     write_json(out_path, res)
     print_table(res)

@@ -17,21 +17,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4.nbbase import random_cell_id
 
 from drcn_lib.colab import COLAB_CELL, is_colab_cell
-
-
-def with_cell_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``nb`` as nbformat 4.5, where every cell carries an id. A new cell (nbformat's
-    ``new_code_cell``) always has one, and an id in a 4.4 notebook makes it invalid (JupyterLab
-    logs "Notebook JSON is invalid" on opening it)."""
-    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
-        nb.nbformat_minor = 5
-    for cell in nb.cells:
-        if "id" not in cell:
-            cell.id = random_cell_id()
-    return nb
 
 
 def with_colab_cell(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
@@ -48,7 +35,9 @@ def with_colab_cell(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, s
         return nb, "updated"
     for i in reversed(found):
         del nb.cells[i]
-    nb = with_cell_ids(nb)
+    # nbformat 4.5 first: the new cell carries an id, which makes a 4.4 notebook invalid
+    # (JupyterLab logs "Notebook JSON is invalid"); upgrading gives every cell one.
+    nb = nbformat.v4.upgrade(nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(COLAB_CELL))
     return nb, "moved" if found else "inserted"
 
