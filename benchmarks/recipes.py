@@ -35,6 +35,10 @@ RECIPES = {
     "f64-adam1e-3-cosine-3000-session1": preset("cpu", **SESSION1, steps=3000),
     # session 2: Adam 5e-4, cosine, clipping 0.25 at 3000 steps (then the `cpu` preset at 5000)
     "f64-adam5e-4-cosine-clip0.25-3000": preset("cpu", steps=3000),
+    # session 4, for the AVX2-only 30-minute goal; run these under AVX2 emulation
+    # (benchmarks/bench.py's AVX2_ENV) so that their minutes are AVX2 minutes
+    "avx2-f32-b16-adam1e-3-4500": preset("cpu", filters=32, batch_size=16, lr=1e-3, steps=4500,
+                                         max_minutes=30),
 }
 
 
