@@ -178,3 +178,13 @@ def test_resume_with_another_config_is_refused(tmp_path, shared_or_fallback_data
     train(cfg, tmp_path / "run", **FAST, stop_at_step=2)
     with pytest.raises(DRCNError, match="another configuration"):
         train(replace(cfg, lr=0.5), tmp_path / "run", resume=True, **FAST)
+
+
+def test_sidecar_hardware_names_instruction_set_limits(monkeypatch):
+    from drcn_lib.engine.provenance import ISA_LIMIT_VARS, hardware
+
+    for var in ISA_LIMIT_VARS:
+        monkeypatch.delenv(var, raising=False)
+    assert "isa_limits" not in hardware()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert hardware()["isa_limits"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}

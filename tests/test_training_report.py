@@ -37,6 +37,18 @@ def test_recipe_histories(tmp_path):
         tr.recipe_histories(tmp_path)
 
 
+def test_recipe_machine_reads_the_sidecar(tmp_path):
+    side = {"runtime": {"cpu_capability": "AVX2", "dtype": "float32"},
+            "hardware": {"cpu_capability": "AVX2"}}
+    for name, extra in (("plain", {}), ("emul", {"isa_limits": {"ONEDNN_MAX_CPU_ISA": "AVX2"}})):
+        (tmp_path / name).mkdir()
+        data = {**side, "hardware": {**side["hardware"], **extra}}
+        (tmp_path / name / "model.json").write_text(json.dumps(data))
+    assert tr.recipe_machine("plain", tmp_path) == "AVX2, float32"
+    assert tr.recipe_machine("emul", tmp_path) == "AVX2 (emulated), float32"
+    assert tr.recipe_machine("missing", tmp_path) == "unknown"
+
+
 def test_shipped_recipes_are_readable():
     for name, hist in tr.recipe_histories().items():
         minutes, psnr = tr.psnr_minutes(hist)

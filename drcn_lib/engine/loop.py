@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, finish_run, save_run_checkpoint, setup_run
-from drcn_lib.engine.schedules import lr_at
+from drcn_lib.engine.schedules import lr_at, recursions_at
 from drcn_lib.errors import TrainingDiverged
 from drcn_lib.loss import alpha_schedule, drcn_loss
 
@@ -70,6 +70,11 @@ def train(
         alpha = alpha_schedule(progress_frac, cfg.alpha_kind, cfg.alpha_start, cfg.alpha_end,
                                cfg.alpha_decay_fraction)
         lr = lr_at(cfg, run.step, run.plateau.factor)
+        if cfg.recursions_start is not None:
+            depth = recursions_at(cfg, run.step)
+            if depth != run.model.active_recursions:
+                log(f"step {run.step}: unfolding {depth} recursions")
+            run.model.active_recursions = depth
         loss, terms = train_step(run, alpha, lr,
                                  before_update=(lambda: save_run_checkpoint(run)) if due else None)
         if due:
@@ -92,6 +97,8 @@ def train(
         if stop:
             break
     bar.close()
+    if cfg.recursions_start is not None:
+        run.model.active_recursions = None  # the saved model unfolds all D, whatever the step
     weights, sidecar = finish_run(run, command, log)
     run.dist.close()
     return TrainResult(run.out, weights, run.history, sidecar)

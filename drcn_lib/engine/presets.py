@@ -27,6 +27,10 @@ class TrainConfig:
     arch: str = "drcn"  # "drcn" or "srcnn"
     scale: int = 3
     recursions: int = 16  # D
+    # D grows linearly from recursions_start to recursions over the first grow_fraction of the
+    # steps (f2's weights are shared, so the depth can change mid-run); None: fixed D, as the paper
+    recursions_start: int | None = None
+    grow_fraction: float = 0.5
     filters: int = 256  # F
     skip: bool = True
     recursive_supervision: bool = True
@@ -55,6 +59,16 @@ class TrainConfig:
     val_images: int | None = None  # first N images of val_set (None = all)
     max_minutes: float | None = None  # optional wall-clock stop (timing studies only)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.recursions_start is not None:
+            if self.arch != "drcn":
+                raise ValueError("recursions_start (growing D) needs arch 'drcn'")
+            if not 1 <= self.recursions_start <= self.recursions:
+                raise ValueError(f"recursions_start must be in 1..{self.recursions} "
+                                 f"(recursions), got {self.recursions_start}")
+            if not 0.0 < self.grow_fraction <= 1.0:
+                raise ValueError(f"grow_fraction must be in (0, 1], got {self.grow_fraction}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -30,6 +30,11 @@ def git_commit(repo: Path = REPO_ROOT) -> str:
     return head + ("+dirty" if dirty else "")
 
 
+#: Environment variables that limit the instruction set torch, oneDNN and MKL use: set, they make
+#: a CPU behave like an older one (``benchmarks/bench.py --emulate-avx2``), so a sidecar says so.
+ISA_LIMIT_VARS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
 def hardware() -> dict[str, object]:
     """The machine, so that timings in a sidecar can be read against it."""
     info: dict[str, object] = {
@@ -41,6 +46,9 @@ def hardware() -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+    limits = {k: os.environ[k] for k in ISA_LIMIT_VARS if os.environ.get(k)}
+    if limits:
+        info["isa_limits"] = limits
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info

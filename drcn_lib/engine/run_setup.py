@@ -156,6 +156,8 @@ def setup_run(
 
     torch.manual_seed(cfg.seed)
     model = build_model(**cfg.model_kwargs())
+    if cfg.recursions_start is not None:
+        model.start_growth(cfg.recursions_start)  # a checkpoint's weights replace these below
     if state is not None:
         runtime = Runtime(**{**state["runtime"], "reasons": ("as recorded in the checkpoint",)})
     else:

@@ -22,6 +22,21 @@ def lr_at(cfg: TrainConfig, step: int, plateau_factor: float = 1.0) -> float:
     return cfg.lr
 
 
+def recursions_at(cfg: TrainConfig, step: int) -> int:
+    """Depth unfolded at optimiser step ``step``: ``cfg.recursions`` unless the run grows it.
+
+    Growth is linear in the step, from ``recursions_start`` at step 0 to the full D at
+    ``grow_fraction`` of the run, so each depth gets about the same number of steps.
+    """
+    if cfg.recursions_start is None or cfg.recursions_start >= cfg.recursions:
+        return cfg.recursions
+    grow_steps = cfg.grow_fraction * cfg.steps
+    if grow_steps <= 0 or step >= grow_steps:
+        return cfg.recursions
+    span = cfg.recursions - cfg.recursions_start + 1
+    return min(cfg.recursions, cfg.recursions_start + int(span * step / grow_steps))
+
+
 @dataclass
 class Plateau:
     """Divide the learning rate by 10 after ``patience`` validations without improvement."""

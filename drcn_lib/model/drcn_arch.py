@@ -7,6 +7,10 @@ returns every intermediate prediction and their ensemble (Section 3.2, Figure 3)
     y_d = f3(H_d) + x                                      (f3 shared, skip added to EVERY y_d)
     y   = sum_d w_d * y_d                                  (w_d learned, initialised to 1/D)
 
+Training may grow the depth (``active_recursions``, set by the engine): f2's weights are shared,
+so a run can start shallow, where steps are cheap, and unfold more recursions later; outputs past
+the active depth are neither computed nor in the ensemble.
+
 Switches used by the ablation lessons: ``recursive_supervision=False`` gives the basic model
 (y = y_D, no w_d), ``skip=False`` drops "+ x". The number of convolution parameters does not
 depend on D (:func:`conv_parameter_count`); only the D scalars w_d do.
@@ -59,6 +63,7 @@ class DRCN(nn.Module):
         self.skip = skip
         self.recursive_supervision = recursive_supervision
         self.recon_strategy = recon_strategy
+        self.active_recursions: int | None = None  # None: all D (see start_growth)
         self.embed = EmbeddingNet(channels, filters)  # f1
         self.infer = InferenceNet(filters, recursions)  # f2
         self.reconstruct = ReconstructionNet(filters, channels)  # f3
@@ -76,6 +81,27 @@ class DRCN(nn.Module):
         if value not in RECON_STRATEGIES:
             raise ValueError(f"recon_strategy {value!r} is not one of {RECON_STRATEGIES}")
         self._recon_strategy = value
+
+    def depth(self) -> int:
+        """The number of recursions the forward pass unfolds now (D unless training grows it)."""
+        return self.recursions if self.active_recursions is None else self.active_recursions
+
+    def start_growth(self, start: int) -> None:
+        """Prepare a fresh model to be trained from depth ``start`` up to D.
+
+        The first ``start`` ensemble weights become 1/start and the others 0, so the ensemble of
+        the active outputs is a mean at every depth. A weight past the active depth gets an exact
+        zero gradient, so it is still 0 when its recursion is switched on: each growth step
+        leaves the ensemble output unchanged (the network's function is preserved), and the
+        new depth's weight is then learned from 0.
+        """
+        if not 1 <= start <= self.recursions:
+            raise ValueError(f"start depth must be in 1..{self.recursions}, got {start}")
+        if self.ensemble_weights is not None:
+            with torch.no_grad():
+                self.ensemble_weights.zero_()
+                self.ensemble_weights[:start] = 1.0 / start
+        self.active_recursions = start
 
     def config(self) -> dict[str, object]:
         """The constructor arguments that define the weights' shapes and meaning (for sidecars)."""
@@ -109,13 +135,13 @@ class DRCN(nn.Module):
         lets a 256-filter model upscale a 2K image. Use under ``torch.no_grad()``.
         """
         h = self.embed(x)
-        for _ in range(self.recursions if recursions is None else recursions):
+        for _ in range(self.depth() if recursions is None else recursions):
             h = self.infer.conv(h).relu_()  # in place: one fewer full-size map alive
             y = self.reconstruct(h)
             yield y + x if self.skip else y
 
     def forward(self, x: torch.Tensor) -> SROutput:
-        states = self.infer(self.embed(x))  # [H_1, ..., H_D]
+        states = self.infer(self.embed(x), self.depth())  # [H_1, ..., H_D]
         if not self.recursive_supervision:
             y = self.reconstruct(states[-1])
             if self.skip:
@@ -124,6 +150,7 @@ class DRCN(nn.Module):
         outputs = self.reconstruct_all(states)
         if self.skip:
             outputs = outputs + x.unsqueeze(0)
-        w = self.ensemble_weights.to(outputs.dtype).view(-1, *([1] * (outputs.dim() - 1)))
+        w = self.ensemble_weights[: len(states)].to(outputs.dtype)
+        w = w.view(-1, *([1] * (outputs.dim() - 1)))
         ensemble = (w * outputs).sum(dim=0)
         return SROutput(outputs=outputs, ensemble=ensemble)

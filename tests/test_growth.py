@@ -1,0 +1,94 @@
+"""Growing the recursion depth during training: the schedule, function preservation, resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from drcn_lib.engine.checkpoint import load_weights
+from drcn_lib.engine.loop import train
+from drcn_lib.engine.presets import TrainConfig, preset
+from drcn_lib.engine.schedules import recursions_at
+from drcn_lib.loss import drcn_loss
+from drcn_lib.model import DRCN
+
+FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="loop",
+            progress=False)
+
+
+@pytest.fixture
+def data(monkeypatch, tmp_path_factory):
+    from drcn_lib.settings import REPO_ROOT
+
+    shared = REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        monkeypatch.setenv("DRCN_DATA", str(shared))
+    monkeypatch.setenv("DRCN_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def test_depth_grows_linearly_then_stays_full():
+    cfg = TrainConfig(recursions=16, recursions_start=1, grow_fraction=0.5, steps=160)
+    depths = [recursions_at(cfg, s) for s in range(160)]
+    assert depths[0] == 1 and depths[79] == 16 and set(depths[80:]) == {16}
+    assert all(b - a in (0, 1) for a, b in zip(depths[:-1], depths[1:], strict=True))
+    counts = [depths[:80].count(d) for d in range(1, 17)]
+    assert min(counts) >= 4 and max(counts) <= 6  # each depth gets its share of the growth
+    assert {recursions_at(TrainConfig(recursions=16, steps=160), s) for s in range(160)} == {16}
+
+
+@pytest.mark.parametrize("bad", [dict(recursions_start=0), dict(recursions_start=17),
+                                 dict(recursions_start=2, grow_fraction=0.0),
+                                 dict(recursions_start=2, arch="srcnn")])
+def test_bad_growth_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(recursions=16, **bad)
+
+
+def test_growing_preserves_the_function_and_unused_weights_stay_zero():
+    torch.manual_seed(0)
+    net = DRCN(recursions=5, filters=8)
+    net.start_growth(2)
+    assert net.ensemble_weights.tolist() == pytest.approx([0.5, 0.5, 0, 0, 0])
+    x = torch.rand(3, 1, 12, 12)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(5):
+        out = net(x)
+        assert out.outputs.shape[0] == 2
+        opt.zero_grad()
+        drcn_loss(out, x.flip(-1), alpha=0.5).total.backward()
+        opt.step()
+    assert torch.count_nonzero(net.ensemble_weights[2:]) == 0
+    with torch.no_grad():
+        before = net(x).ensemble
+        net.active_recursions = 3
+        after = net(x)
+    assert after.outputs.shape[0] == 3
+    torch.testing.assert_close(after.ensemble, before)
+    net.active_recursions = None
+    with torch.no_grad():
+        assert net(x).outputs.shape[0] == 5
+        streamed = list(net.iter_outputs(x))
+    assert len(streamed) == 5
+
+
+def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data):
+    cfg = replace(preset("smoke"), recursions=4, recursions_start=1, grow_fraction=0.75,
+                  steps=8, val_every=4)
+    lines: list[str] = []
+    full = train(cfg, tmp_path / "full", log=lines.append, **FAST)
+    assert [recursions_at(cfg, s) for s in range(8)] == [1, 1, 2, 3, 3, 4, 4, 4]
+    assert [ln for ln in lines if "unfolding" in ln] == [
+        "step 2: unfolding 2 recursions", "step 3: unfolding 3 recursions",
+        "step 5: unfolding 4 recursions"]
+    train(cfg, tmp_path / "cut", stop_at_step=3, log=lambda _: None, **FAST)
+    resumed = train(cfg, tmp_path / "cut", resume=True, log=lambda _: None, **FAST)
+    a, _ = load_weights(full.weights)
+    b, _ = load_weights(resumed.weights)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
+    assert a.depth() == 4 and torch.count_nonzero(a.ensemble_weights) == 4
+    side = json.loads((tmp_path / "full" / "model.json").read_text())
+    assert side["preset"]["recursions_start"] == 1
