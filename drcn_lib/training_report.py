@@ -71,20 +71,42 @@ def recipe_histories(folder: Path = RECIPES_DIR) -> dict[str, dict[str, Any]]:
 
 def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
     """Where recipe ``name`` was timed, from its sidecar: ``"AVX2 (emulated), float32"``,
-    ``"AVX512, bfloat16"``, or ``"unknown"`` for a run that left no sidecar (stopped early).
+    ``"AVX512, bfloat16"``, or ``"no sidecar"`` for a run that left none (stopped early).
 
     Minutes measured on different instruction sets must not share an axis unlabelled: the same
     step is about 5x slower on the AVX2 code path than with bf16 on AMX.
     """
     path = Path(folder) / name / "model.json"
     try:
-        side = json.loads(path.read_text())
+        return machine_label(json.loads(path.read_text()))
     except (OSError, ValueError):
-        return "unknown"
+        return "no sidecar"
+
+
+def machine_label(side: Mapping[str, Any]) -> str:
+    """The instruction set and dtype a sidecar's run used, e.g. ``"AVX512, bfloat16"``."""
     hw, rt = side.get("hardware", {}), side.get("runtime", {})
     emulated = " (emulated)" if hw.get("isa_limits") else ""
     return f"{rt.get('cpu_capability', hw.get('cpu_capability', '?'))}{emulated}, " \
         f"{rt.get('dtype', '?')}"
+
+
+def split_recipes_by_isa(
+    isa: str = "AVX2", folder: Path = RECIPES_DIR, shipped: tuple[str, ...] = ()
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(runs timed on instruction set ``isa``, the other runs): the recipes' histories plus the
+    sidecars of the ``shipped`` weights named, each labelled with its machine, so that every
+    figure's minutes come from one code path.
+    """
+    on: dict[str, dict[str, Any]] = {}
+    off: dict[str, dict[str, Any]] = {}
+    runs = [(name, recipe_machine(name, folder), history)
+            for name, history in recipe_histories(folder).items()]
+    runs += [(f"shipped {name}", machine_label(side), side)
+             for name, side in shipped_sidecars(list(shipped)).items()] if shipped else []
+    for name, machine, run in runs:
+        (on if machine.split(" ")[0].rstrip(",") == isa else off)[f"{name} [{machine}]"] = run
+    return on, off
 
 
 def shipped_sidecars(names: list[str] | None = None) -> dict[str, dict[str, Any]]:

@@ -46,7 +46,15 @@ def test_recipe_machine_reads_the_sidecar(tmp_path):
         (tmp_path / name / "model.json").write_text(json.dumps(data))
     assert tr.recipe_machine("plain", tmp_path) == "AVX2, float32"
     assert tr.recipe_machine("emul", tmp_path) == "AVX2 (emulated), float32"
-    assert tr.recipe_machine("missing", tmp_path) == "unknown"
+    assert tr.recipe_machine("missing", tmp_path) == "no sidecar"
+    for name in ("plain", "emul", "missing"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "history.json").write_text(json.dumps(HISTORY))
+    on, off = tr.split_recipes_by_isa("AVX2", tmp_path)
+    assert list(on) == ["emul [AVX2 (emulated), float32]", "plain [AVX2, float32]"]
+    assert list(off) == ["missing [no sidecar]"]
+    _, off = tr.split_recipes_by_isa("AVX2", tmp_path, shipped=("drcn-x3-d16",))
+    assert list(off) == ["missing [no sidecar]", "shipped drcn-x3-d16 [AVX512, bfloat16]"]
 
 
 def test_shipped_recipes_are_readable():
