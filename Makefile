@@ -12,7 +12,7 @@ SHARED_DATA := $(abspath ../shared/data)
 # Use the shared copy of the paper's images when it lies beside the checkout and DRCN_DATA is unset.
 export DRCN_DATA ?= $(if $(wildcard $(SHARED_DATA)/Set5),$(SHARED_DATA),$(abspath data))
 
-.PHONY: lab test test-unit test-notebooks test-browser lint bench weights notebooks clean-venv help
+.PHONY: lab test test-unit test-notebooks test-browser lint bench recipe-figures weights notebooks clean-venv help
 
 help:
 	@echo "make lab    - open JupyterLab on the course (sets everything up first)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-browser - run lessons in JupyterLab in headless Chromium, move their sliders"
 	@echo "make lint   - ruff"
 	@echo "make bench  - speed and memory benchmark (benchmarks/results.json)"
+	@echo "make recipe-figures - PSNR-versus-minutes figures of benchmarks/recipes/ (docs/)"
 	@echo "make weights - retrain every shipped model with the cpu preset (hours on 2 cores)"
 
 $(PY):
@@ -54,6 +55,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
+
+recipe-figures: $(STAMP)
+	$(PY) benchmarks/plot_recipes.py
 
 weights: $(STAMP)
 	$(PY) -m drcn_lib.reproduce --train

@@ -138,7 +138,8 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          "n/a" if diff is None else f"{diff:.3g}", "goal: 0 (identical)"))
     log = res["train_log"]
     rows.append(("-", f"cpu preset: minutes to SRCNN Set5 x3 ({log.get('target_db', 32.75)} dB)",
-                 "n/a" if log["minutes"] is None else f"{log['minutes']:.1f} min",
+                 "n/a" if log["minutes"] is None else
+                 f"{log['minutes']:.1f} min (a log timed on {log.get('capability') or '?'})",
                  log.get("note") or (log.get("source") or "")))
     if log.get("minutes_at_this_speed") is not None:
         rows.append(("-", f"  the same {log['at_step']} steps at this run's cpu-preset speed",
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"== {dev} ==", flush=True)
         res["devices"][dev.type] = run_device(args, dev)
     primary = devices[-1].type  # what train() picks: CUDA when present
-    res["train_log"] = minutes_to_srcnn()
+    res["train_log"] = minutes_to_srcnn(capability=machine["cpu_capability"])
     estimate_minutes_at_this_speed(res, primary)
     machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     res = {**summary(res, primary), **res}

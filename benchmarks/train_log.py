@@ -3,12 +3,18 @@
 The target is SRCNN's published Set5 x3 PSNR, 32.75 dB (DRCN paper, Table 2; see
 ``shared/PAPER_NUMBERS.md``). Logs are searched in this order:
 
+Logs are gathered from:
+
 1. ``drcn_lib/weights/drcn-x3-d16.json``, the sidecar of the shipped weights;
 2. ``benchmarks/recipes/*/``: the finished run's sidecar ``model.json`` (``preset``,
    ``val_curve``) or, for a run still going, ``history.json`` with the configuration from its
-   ``checkpoint.pt``; only runs whose configuration is named ``cpu``. A run whose configuration
-   equals today's ``cpu`` preset is preferred; otherwise the closest one is used and the fields
-   that differ are reported.
+   ``checkpoint.pt``;
+
+only runs whose configuration is named ``cpu``. Minutes are only comparable on one instruction
+set, so when ``capability`` is given (the bench passes the running CPU's, ``AVX2`` under
+``--emulate-avx2``) logs timed on it are preferred. Among those, a run whose configuration
+equals today's ``cpu`` preset is preferred, then the closest one (the fields that differ are
+reported), then a finished one.
 
 "Minutes" are the log's ``seconds`` (training wall time including validation) / 60 at the first
 validation whose ensemble PSNR reaches the target.
@@ -49,32 +55,43 @@ def _recipe_logs(recipes: Path) -> list[dict[str, Any]]:
         side = _read_json(run / "model.json")
         if isinstance(side, dict) and "val_curve" in side:
             logs.append({"source": str(run / "model.json"), "config": side.get("preset", {}),
-                         "curve": side["val_curve"], "finished": True})
+                         "curve": side["val_curve"], "finished": True,
+                         "capability": _capability(side)})
             continue
         hist = _read_json(run / "history.json")
         if not isinstance(hist, dict) or not (run / "checkpoint.pt").is_file():
             continue
         try:
-            config = load_checkpoint(run / "checkpoint.pt").get("config", {})
+            state = load_checkpoint(run / "checkpoint.pt")
         except CheckpointError:
             continue
-        logs.append({"source": str(run / "history.json"), "config": config,
-                     "curve": hist.get("val", []), "finished": False})
+        logs.append({"source": str(run / "history.json"), "config": state.get("config", {}),
+                     "curve": hist.get("val", []), "finished": False,
+                     "capability": _capability(state)})
     return logs
 
 
-def minutes_to_srcnn(repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB) -> dict[str, Any]:
-    """``{"minutes": float | None, "source": ..., "note": ..., "differs_from_preset": {...}}``."""
+def _capability(record: dict[str, Any]) -> str | None:
+    """The instruction set a sidecar's or checkpoint's run used (``runtime.cpu_capability``)."""
+    runtime = record.get("runtime") or {}
+    return runtime.get("cpu_capability") if isinstance(runtime, dict) else None
+
+
+def minutes_to_srcnn(
+    repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB, capability: str | None = None
+) -> dict[str, Any]:
+    """``{"minutes": float | None, "source": ..., "note": ..., "differs_from_preset": {...},
+    "capability": ...}``."""
     want = preset("cpu").as_dict()
     shipped = repo / "drcn_lib" / "weights" / "drcn-x3-d16.json"
     side = _read_json(shipped)
     logs: list[dict[str, Any]] = []
     if isinstance(side, dict) and "val_curve" in side:
         logs.append({"source": str(shipped), "config": side.get("preset", {}),
-                     "curve": side["val_curve"], "finished": True})
-    else:
-        logs = [lg for lg in _recipe_logs(repo / "benchmarks" / "recipes")
-                if lg["config"].get("name") == "cpu"]
+                     "curve": side["val_curve"], "finished": True,
+                     "capability": _capability(side)})
+    logs += _recipe_logs(repo / "benchmarks" / "recipes")
+    logs = [lg for lg in logs if lg["config"].get("name") == "cpu"]
     if not logs:
         return {"minutes": None, "source": None,
                 "note": f"no log of the cpu preset: neither {shipped} nor a benchmarks/recipes/* "
@@ -82,14 +99,15 @@ def minutes_to_srcnn(repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB) -
     for lg in logs:
         lg["differs"] = {k: [lg["config"].get(k), v] for k, v in want.items()
                          if lg["config"].get(k) != v}
-    best = min(logs, key=lambda lg: (len(lg["differs"]), not lg["finished"]))
+    best = min(logs, key=lambda lg: (capability is not None and lg["capability"] != capability,
+                                     len(lg["differs"]), not lg["finished"]))
     rel = str(Path(best["source"]).relative_to(repo)) if best["source"].startswith(str(repo)) \
         else best["source"]
     hit = first_reaching(best["curve"], target)
     differs = ", ".join(f"{k}={a!r} (preset {b!r})" for k, (a, b) in best["differs"].items())
     out: dict[str, Any] = {"minutes": None, "source": rel, "target_db": target,
                            "differs_from_preset": best["differs"],
-                           "finished": best["finished"]}
+                           "finished": best["finished"], "capability": best["capability"]}
     if hit is None:
         top = max((r.get("psnr", float("-inf")) for r in best["curve"]), default=None)
         state = "finished" if best["finished"] else "still running"

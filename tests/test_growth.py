@@ -37,11 +37,12 @@ def test_depth_grows_linearly_then_stays_full():
     counts = [depths[:80].count(d) for d in range(1, 17)]
     assert min(counts) >= 4 and max(counts) <= 6  # each depth gets its share of the growth
     assert {recursions_at(TrainConfig(recursions=16, steps=160), s) for s in range(160)} == {16}
+    srcnn = TrainConfig(arch="srcnn", recursions=16, recursions_start=1, steps=160)
+    assert recursions_at(srcnn, 0) == 16  # SRCNN ignores the depth fields
 
 
 @pytest.mark.parametrize("bad", [dict(recursions_start=0), dict(recursions_start=17),
-                                 dict(recursions_start=2, grow_fraction=0.0),
-                                 dict(recursions_start=2, arch="srcnn")])
+                                 dict(recursions_start=2, grow_fraction=0.0)])
 def test_bad_growth_settings_are_refused(bad):
     with pytest.raises(ValueError):
         TrainConfig(recursions=16, **bad)

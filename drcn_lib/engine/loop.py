@@ -64,13 +64,14 @@ def train(
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
+    growing = cfg.arch == "drcn" and cfg.recursions_start is not None
     due = True  # a checkpoint is written inside the next step, once its loss is seen finite
     while run.step < cfg.steps:
         progress_frac = run.step / cfg.steps
         alpha = alpha_schedule(progress_frac, cfg.alpha_kind, cfg.alpha_start, cfg.alpha_end,
                                cfg.alpha_decay_fraction)
         lr = lr_at(cfg, run.step, run.plateau.factor)
-        if cfg.recursions_start is not None:
+        if growing:
             depth = recursions_at(cfg, run.step)
             if depth != run.model.active_recursions:
                 log(f"step {run.step}: unfolding {depth} recursions")
@@ -97,7 +98,7 @@ def train(
         if stop:
             break
     bar.close()
-    if cfg.recursions_start is not None:
+    if growing:
         run.model.active_recursions = None  # the saved model unfolds all D, whatever the step
     weights, sidecar = finish_run(run, command, log)
     run.dist.close()

@@ -28,7 +28,8 @@ class TrainConfig:
     scale: int = 3
     recursions: int = 16  # D
     # D grows linearly from recursions_start to recursions over the first grow_fraction of the
-    # steps (f2's weights are shared, so the depth can change mid-run); None: fixed D, as the paper
+    # steps (f2's weights are shared, so the depth can change mid-run); None: fixed D, as the
+    # paper. SRCNN ignores both, as it ignores recursions.
     recursions_start: int | None = None
     grow_fraction: float = 0.5
     filters: int = 256  # F
@@ -62,8 +63,6 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.recursions_start is not None:
-            if self.arch != "drcn":
-                raise ValueError("recursions_start (growing D) needs arch 'drcn'")
             if not 1 <= self.recursions_start <= self.recursions:
                 raise ValueError(f"recursions_start must be in 1..{self.recursions} "
                                  f"(recursions), got {self.recursions_start}")

@@ -156,7 +156,7 @@ def setup_run(
 
     torch.manual_seed(cfg.seed)
     model = build_model(**cfg.model_kwargs())
-    if cfg.recursions_start is not None:
+    if cfg.arch == "drcn" and cfg.recursions_start is not None:
         model.start_growth(cfg.recursions_start)  # a checkpoint's weights replace these below
     if state is not None:
         runtime = Runtime(**{**state["runtime"], "reasons": ("as recorded in the checkpoint",)})

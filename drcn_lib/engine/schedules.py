@@ -28,7 +28,8 @@ def recursions_at(cfg: TrainConfig, step: int) -> int:
     Growth is linear in the step, from ``recursions_start`` at step 0 to the full D at
     ``grow_fraction`` of the run, so each depth gets about the same number of steps.
     """
-    if cfg.recursions_start is None or cfg.recursions_start >= cfg.recursions:
+    if cfg.arch != "drcn" or cfg.recursions_start is None or \
+            cfg.recursions_start >= cfg.recursions:
         return cfg.recursions
     grow_steps = cfg.grow_fraction * cfg.steps
     if grow_steps <= 0 or step >= grow_steps:
