@@ -145,6 +145,12 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("-", f"  the same {log['at_step']} steps at this run's cpu-preset speed",
                      f"{log['minutes_at_this_speed']:.1f} min",
                      "estimate: compute only, no validation"))
+    fast = res.get("train_log_fast")
+    if fast:
+        rows.append(("-", "fast preset: minutes to SRCNN Set5 x3",
+                     "n/a" if fast["minutes"] is None else
+                     f"{fast['minutes']:.1f} min (a log timed on {fast.get('capability') or '?'})",
+                     fast.get("note") or (fast.get("source") or "")))
     return rows
 
 
@@ -188,7 +194,12 @@ def summary(res: dict[str, Any], primary: str) -> dict[str, Any]:
         "machine_busy_at_start": machine["load_average_at_start"][0] >= BUSY_LOAD,
         "minutes_to_srcnn_set5_x3": res["train_log"]["minutes"],
         "minutes_to_srcnn_set5_x3_at_this_speed": res["train_log"].get("minutes_at_this_speed"),
+        "minutes_to_srcnn_set5_x3_log_capability": res["train_log"].get("capability"),
     }
+    fast = res.get("train_log_fast") or {}
+    if fast:
+        out |= {"minutes_to_srcnn_set5_x3_fast_preset": fast.get("minutes"),
+                "minutes_to_srcnn_set5_x3_fast_preset_log_capability": fast.get("capability")}
     if machine.get("emulated"):
         out["emulated_isa"] = machine["emulated"]["isa"]
     c = dev["train"].get("cpu preset")
@@ -277,6 +288,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         res["devices"][dev.type] = run_device(args, dev)
     primary = devices[-1].type  # what train() picks: CUDA when present
     res["train_log"] = minutes_to_srcnn(capability=machine["cpu_capability"])
+    res["train_log_fast"] = minutes_to_srcnn(capability=machine["cpu_capability"],
+                                             preset_name="fast")
     estimate_minutes_at_this_speed(res, primary)
     machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     res = {**summary(res, primary), **res}

@@ -1,20 +1,18 @@
-"""Minutes the `cpu` preset took to match SRCNN on Set5 x3, read from its training log.
+"""Minutes a preset (``cpu`` unless told) took to match SRCNN on Set5 x3, from a training log.
 
 The target is SRCNN's published Set5 x3 PSNR, 32.75 dB (DRCN paper, Table 2; see
-``shared/PAPER_NUMBERS.md``). Logs are searched in this order:
-
-Logs are gathered from:
+``shared/PAPER_NUMBERS.md``). Logs are gathered from:
 
 1. ``drcn_lib/weights/drcn-x3-d16.json``, the sidecar of the shipped weights;
 2. ``benchmarks/recipes/*/``: the finished run's sidecar ``model.json`` (``preset``,
    ``val_curve``) or, for a run still going, ``history.json`` with the configuration from its
-   ``checkpoint.pt``;
+   ``checkpoint.pt``.
 
-only runs whose configuration is named ``cpu``. Minutes are only comparable on one instruction
-set, so when ``capability`` is given (the bench passes the running CPU's, ``AVX2`` under
-``--emulate-avx2``) logs timed on it are preferred. Among those, a run whose configuration
-equals today's ``cpu`` preset is preferred, then the closest one (the fields that differ are
-reported), then a finished one.
+A log whose configuration equals the preset's (all fields but ``name`` and the ``max_minutes``
+safety stop) is preferred, then the closest one (the fields that differ are reported). Minutes
+are only comparable on one instruction set, so among equally close logs one timed on
+``capability`` is preferred (the bench passes the running CPU's: ``AVX2`` under
+``--emulate-avx2``), then a finished one. The log's instruction set is reported with it.
 
 "Minutes" are the log's ``seconds`` (training wall time including validation) / 60 at the first
 validation whose ensemble PSNR reaches the target.
@@ -27,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from drcn_lib.engine.checkpoint import load_checkpoint
-from drcn_lib.engine.presets import preset
+from drcn_lib.engine.presets import preset, with_defaults
 from drcn_lib.errors import CheckpointError
 from drcn_lib.settings import REPO_ROOT
 
@@ -77,12 +75,17 @@ def _capability(record: dict[str, Any]) -> str | None:
     return runtime.get("cpu_capability") if isinstance(runtime, dict) else None
 
 
+#: Fields that do not change what a run computes until they stop it: not compared.
+NOT_COMPARED = ("name", "max_minutes")
+
+
 def minutes_to_srcnn(
-    repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB, capability: str | None = None
+    repo: Path = REPO_ROOT, target: float = SRCNN_SET5_X3_DB, capability: str | None = None,
+    preset_name: str = "cpu",
 ) -> dict[str, Any]:
     """``{"minutes": float | None, "source": ..., "note": ..., "differs_from_preset": {...},
-    "capability": ...}``."""
-    want = preset("cpu").as_dict()
+    "capability": ..., "preset": preset_name}``."""
+    want = {k: v for k, v in preset(preset_name).as_dict().items() if k not in NOT_COMPARED}
     shipped = repo / "drcn_lib" / "weights" / "drcn-x3-d16.json"
     side = _read_json(shipped)
     logs: list[dict[str, Any]] = []
@@ -91,23 +94,23 @@ def minutes_to_srcnn(
                      "curve": side["val_curve"], "finished": True,
                      "capability": _capability(side)})
     logs += _recipe_logs(repo / "benchmarks" / "recipes")
-    logs = [lg for lg in logs if lg["config"].get("name") == "cpu"]
     if not logs:
-        return {"minutes": None, "source": None,
-                "note": f"no log of the cpu preset: neither {shipped} nor a benchmarks/recipes/* "
-                        "run configured as 'cpu'"}
+        return {"minutes": None, "source": None, "preset": preset_name,
+                "note": f"no training log: neither {shipped} nor a benchmarks/recipes/* run"}
     for lg in logs:
-        lg["differs"] = {k: [lg["config"].get(k), v] for k, v in want.items()
-                         if lg["config"].get(k) != v}
-    best = min(logs, key=lambda lg: (capability is not None and lg["capability"] != capability,
-                                     len(lg["differs"]), not lg["finished"]))
+        config = with_defaults(lg["config"])
+        lg["differs"] = {k: [config.get(k), v] for k, v in want.items() if config.get(k) != v}
+    best = min(logs, key=lambda lg: (len(lg["differs"]),
+                                     capability is not None and lg["capability"] != capability,
+                                     not lg["finished"]))
     rel = str(Path(best["source"]).relative_to(repo)) if best["source"].startswith(str(repo)) \
         else best["source"]
     hit = first_reaching(best["curve"], target)
     differs = ", ".join(f"{k}={a!r} (preset {b!r})" for k, (a, b) in best["differs"].items())
     out: dict[str, Any] = {"minutes": None, "source": rel, "target_db": target,
                            "differs_from_preset": best["differs"],
-                           "finished": best["finished"], "capability": best["capability"]}
+                           "finished": best["finished"], "capability": best["capability"],
+                           "preset": preset_name}
     if hit is None:
         top = max((r.get("psnr", float("-inf")) for r in best["curve"]), default=None)
         state = "finished" if best["finished"] else "still running"
@@ -115,11 +118,11 @@ def minutes_to_srcnn(
                        f"(best {top:.2f} dB; run {state})" if top is not None else
                        f"no validation in {rel} yet (run {state})")
         if differs:
-            out["note"] += f"; log's config differs from the cpu preset: {differs}"
+            out["note"] += f"; log's config differs from the {preset_name} preset: {differs}"
         return out
     out["minutes"] = round(hit["seconds"] / 60, 2)
     out["at_step"] = hit["step"]
     out["psnr"] = hit["psnr"]
     if differs:
-        out["note"] = f"log's config differs from the cpu preset: {differs}"
+        out["note"] = f"log's config differs from the {preset_name} preset: {differs}"
     return out

@@ -93,3 +93,21 @@ def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data
     assert a.depth() == 4 and torch.count_nonzero(a.ensemble_weights) == 4
     side = json.loads((tmp_path / "full" / "model.json").read_text())
     assert side["preset"]["recursions_start"] == 1
+
+
+def test_fast_preset_is_a_recipe_that_was_measured():
+    """The `fast` preset must be one of the logged recipes (all fields but the name and the
+    max_minutes safety stop), so that its numbers in the README come from a run of it."""
+    import importlib.util
+
+    from drcn_lib.settings import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "recipes", REPO_ROOT / "benchmarks" / "recipes.py")
+    recipes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipes)
+    fast = replace(preset("fast"), name="x", max_minutes=None)
+    logged = [n for n, cfg in recipes.RECIPES.items()
+              if replace(cfg, name="x", max_minutes=None) == fast
+              and (REPO_ROOT / "benchmarks" / "recipes" / n / "model.json").is_file()]
+    assert logged, "no finished run in benchmarks/recipes/ has the fast preset's settings"
