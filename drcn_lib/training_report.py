@@ -52,6 +52,29 @@ def psnr_minutes(run: Any) -> tuple[np.ndarray, np.ndarray]:
             np.array([r["psnr"] for r in rows], dtype=np.float64))
 
 
+def minutes_to_psnr(run: Any, target: float) -> float | None:
+    """Training minutes at the first validation with PSNR >= ``target`` (None: never got
+    there). Validations are every few hundred steps, so this is an upper bound by up to one
+    validation interval."""
+    minutes, psnr = psnr_minutes(run)
+    hits = np.flatnonzero(psnr >= target)
+    return float(minutes[hits[0]]) if len(hits) else None
+
+
+def runs_markdown(runs: Mapping[str, Any], target: float) -> str:
+    """A Markdown table of runs: final PSNR, minutes, and minutes to reach ``target`` dB."""
+    lines = [f"| run | final PSNR (dB) | minutes | minutes to {target:.2f} dB |",
+             "|---|---|---|---|"]
+    for label, run in runs.items():
+        minutes, psnr = psnr_minutes(run)
+        if len(psnr) == 0:
+            continue
+        hit = minutes_to_psnr(run, target)
+        lines.append(f"| {label} | {psnr[-1]:.2f} | {minutes[-1]:.1f} | "
+                     + ("not reached" if hit is None else f"{hit:.1f}") + " |")
+    return "\n".join(lines)
+
+
 def recipe_histories(folder: Path = RECIPES_DIR) -> dict[str, dict[str, Any]]:
     """``{recipe name: history}`` for every ``<folder>/<name>/history.json``, sorted by name.
 

@@ -27,6 +27,15 @@ def test_psnr_minutes_reads_histories_sidecars_and_rows():
         tr.psnr_minutes({"val": [{"step": 1}]})
 
 
+def test_minutes_to_psnr_and_the_runs_table():
+    assert tr.minutes_to_psnr(HISTORY, 30.5) == 2.0
+    assert tr.minutes_to_psnr(HISTORY, 30.0) == 0.5
+    assert tr.minutes_to_psnr(HISTORY, 31.5) is None
+    table = tr.runs_markdown({"a": HISTORY, "empty": {"val": []}}, 30.5).splitlines()
+    assert table[2] == "| a | 31.00 | 2.0 | 2.0 |" and len(table) == 3
+    assert "not reached" in tr.runs_markdown({"a": HISTORY}, 31.5)
+
+
 def test_recipe_histories(tmp_path):
     for name, hist in (("b", HISTORY), ("a", HISTORY), ("empty", {"train": [], "val": []})):
         (tmp_path / name).mkdir()
