@@ -46,6 +46,8 @@ RECIPES = {
     # the same recipe with its schedule sized to about 28 AVX2 minutes
     "avx2-f32-b16-grow1-adam1e-3-6000": preset("cpu", filters=32, batch_size=16, lr=1e-3,
                                                steps=6000, recursions_start=1, max_minutes=35),
+    # the `fast` preset on the machine's own code path (bf16 on AVX-512 + AMX in session 4)
+    "f32-b16-grow1-adam1e-3-10000": preset("fast"),
 }
 
 
