@@ -41,7 +41,7 @@ def test_presets_are_printed_and_paper_follows_the_paper():
     assert (paper.optimizer, paper.lr, paper.momentum, paper.beta) == ("sgd", 0.01, 0.9, 1e-4)
     assert "filters" in preset("cpu").describe()
     with pytest.raises(ValueError, match="valid presets"):
-        preset("fast")
+        preset("turbo")
 
 
 def test_overfit_one_batch_loss_falls():
