@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from study_fixtures import use_data
 
 from drcn_lib.engine.batches import StepBatches, dihedral
 from drcn_lib.engine.checkpoint import load_checkpoint, load_weights, save_weights
@@ -22,12 +23,7 @@ from drcn_lib.model import DRCN
 @pytest.fixture
 def shared_or_fallback_data(monkeypatch, tmp_path_factory):
     """Real sets when ../shared/data is beside the checkout, scikit-image's otherwise."""
-    from drcn_lib.settings import REPO_ROOT
-
-    shared = REPO_ROOT.parent / "shared" / "data"
-    if shared.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(shared))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path_factory.mktemp("cache")))
+    use_data(monkeypatch, tmp_path_factory.mktemp("cache"))
 
 
 FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched",

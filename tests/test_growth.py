@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from study_fixtures import use_data
 
 from drcn_lib.engine.checkpoint import load_weights
 from drcn_lib.engine.loop import train
@@ -21,12 +22,7 @@ FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="
 
 @pytest.fixture
 def data(monkeypatch, tmp_path_factory):
-    from drcn_lib.settings import REPO_ROOT
-
-    shared = REPO_ROOT.parent / "shared" / "data"
-    if shared.is_dir():
-        monkeypatch.setenv("DRCN_DATA", str(shared))
-    monkeypatch.setenv("DRCN_CACHE", str(tmp_path_factory.mktemp("cache")))
+    use_data(monkeypatch, tmp_path_factory.mktemp("cache"))
 
 
 def test_depth_grows_linearly_then_stays_full():
