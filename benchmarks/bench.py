@@ -136,21 +136,19 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             diff = inf["max_abs_diff_0_255"]
             rows.append((dev_name, "  max |tiled - untiled| (0-255)",
                          "n/a" if diff is None else f"{diff:.3g}", "goal: 0 (identical)"))
-    log = res["train_log"]
-    rows.append(("-", f"cpu preset: minutes to SRCNN Set5 x3 ({log.get('target_db', 32.75)} dB)",
-                 "n/a" if log["minutes"] is None else
-                 f"{log['minutes']:.1f} min (a log timed on {log.get('capability') or '?'})",
-                 log.get("note") or (log.get("source") or "")))
-    if log.get("minutes_at_this_speed") is not None:
-        rows.append(("-", f"  the same {log['at_step']} steps at this run's cpu-preset speed",
-                     f"{log['minutes_at_this_speed']:.1f} min",
-                     "estimate: compute only, no validation"))
-    fast = res.get("train_log_fast")
-    if fast:
-        rows.append(("-", "fast preset: minutes to SRCNN Set5 x3",
-                     "n/a" if fast["minutes"] is None else
-                     f"{fast['minutes']:.1f} min (a log timed on {fast.get('capability') or '?'})",
-                     fast.get("note") or (fast.get("source") or "")))
+    for key, name in (("train_log", "cpu"), ("train_log_fast", "fast")):
+        log = res.get(key)
+        if not log:
+            continue
+        rows.append(("-", f"{name} preset: minutes to SRCNN Set5 x3 "
+                          f"({log.get('target_db', 32.75)} dB)",
+                     "n/a" if log["minutes"] is None else
+                     f"{log['minutes']:.1f} min (a log timed on {log.get('capability') or '?'})",
+                     log.get("note") or (log.get("source") or "")))
+        if log.get("minutes_at_this_speed") is not None:
+            rows.append(("-", f"  the same {log['at_step']} steps at this run's cpu-preset "
+                              "speed", f"{log['minutes_at_this_speed']:.1f} min",
+                         "estimate: compute only, no validation"))
     return rows
 
 

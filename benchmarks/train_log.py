@@ -28,16 +28,9 @@ from drcn_lib.engine.checkpoint import load_checkpoint
 from drcn_lib.engine.presets import preset, with_defaults
 from drcn_lib.errors import CheckpointError
 from drcn_lib.settings import REPO_ROOT
+from drcn_lib.training_report import first_reaching
 
 SRCNN_SET5_X3_DB = 32.75
-
-
-def first_reaching(curve: list[dict[str, float]], target: float) -> dict[str, float] | None:
-    """The first validation record with ``psnr >= target`` (None if never)."""
-    for rec in curve:
-        if rec.get("psnr", float("-inf")) >= target:
-            return rec
-    return None
 
 
 def _read_json(path: Path) -> Any:

@@ -52,13 +52,17 @@ def psnr_minutes(run: Any) -> tuple[np.ndarray, np.ndarray]:
             np.array([r["psnr"] for r in rows], dtype=np.float64))
 
 
+def first_reaching(rows: list[Mapping[str, float]], target: float) -> Mapping[str, float] | None:
+    """The first validation row with ``psnr >= target`` (None: never got there)."""
+    return next((r for r in rows if r.get("psnr", float("-inf")) >= target), None)
+
+
 def minutes_to_psnr(run: Any, target: float) -> float | None:
     """Training minutes at the first validation with PSNR >= ``target`` (None: never got
     there). Validations are every few hundred steps, so this is an upper bound by up to one
     validation interval."""
-    minutes, psnr = psnr_minutes(run)
-    hits = np.flatnonzero(psnr >= target)
-    return float(minutes[hits[0]]) if len(hits) else None
+    hit = first_reaching(val_rows(run), target)
+    return None if hit is None else hit["seconds"] / 60.0
 
 
 def runs_markdown(runs: Mapping[str, Any], target: float) -> str:
@@ -92,6 +96,13 @@ def recipe_histories(folder: Path = RECIPES_DIR) -> dict[str, dict[str, Any]]:
     return histories
 
 
+def _recipe_sidecar(name: str, folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(folder) / name / "model.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
     """Where recipe ``name`` was timed, from its sidecar: ``"AVX2 (emulated), float32"``,
     ``"AVX512, bfloat16"``, or ``"no sidecar"`` for a run that left none (stopped early).
@@ -99,19 +110,19 @@ def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
     Minutes measured on different instruction sets must not share an axis unlabelled: the same
     step is about 5x slower on the AVX2 code path than with bf16 on AMX.
     """
-    path = Path(folder) / name / "model.json"
-    try:
-        return machine_label(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return "no sidecar"
+    side = _recipe_sidecar(name, folder)
+    return "no sidecar" if side is None else machine_label(side)
+
+
+def _capability(side: Mapping[str, Any]) -> str:
+    hw, rt = side.get("hardware", {}), side.get("runtime", {})
+    return str(rt.get("cpu_capability", hw.get("cpu_capability", "?")))
 
 
 def machine_label(side: Mapping[str, Any]) -> str:
     """The instruction set and dtype a sidecar's run used, e.g. ``"AVX512, bfloat16"``."""
-    hw, rt = side.get("hardware", {}), side.get("runtime", {})
-    emulated = " (emulated)" if hw.get("isa_limits") else ""
-    return f"{rt.get('cpu_capability', hw.get('cpu_capability', '?'))}{emulated}, " \
-        f"{rt.get('dtype', '?')}"
+    emulated = " (emulated)" if side.get("hardware", {}).get("isa_limits") else ""
+    return f"{_capability(side)}{emulated}, {side.get('runtime', {}).get('dtype', '?')}"
 
 
 def split_recipes_by_isa(
@@ -123,12 +134,13 @@ def split_recipes_by_isa(
     """
     on: dict[str, dict[str, Any]] = {}
     off: dict[str, dict[str, Any]] = {}
-    runs = [(name, recipe_machine(name, folder), history)
+    runs = [(name, _recipe_sidecar(name, folder), history)
             for name, history in recipe_histories(folder).items()]
-    runs += [(f"shipped {name}", machine_label(side), side)
+    runs += [(f"shipped {name}", side, side)
              for name, side in shipped_sidecars(list(shipped)).items()] if shipped else []
-    for name, machine, run in runs:
-        (on if machine.split(" ")[0].rstrip(",") == isa else off)[f"{name} [{machine}]"] = run
+    for name, side, run in runs:
+        label = f"{name} [{'no sidecar' if side is None else machine_label(side)}]"
+        (on if side is not None and _capability(side) == isa else off)[label] = run
     return on, off
 
 
