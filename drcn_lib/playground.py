@@ -60,8 +60,8 @@ SAMPLES: tuple[str, ...] = ("butterfly", "bird", "baby", "head", "woman")
 DEFAULT_TILE = 256
 #: Uploads larger than this many pixels are refused before decoding (a 12 MP phone photo is fine).
 MAX_UPLOAD_PIXELS = 50_000_000
-#: How the stand-in model (no shipped weights) differs from the cpu preset: 150 steps, not 5000.
-STANDIN: dict[str, Any] = {"steps": 150, "warmup_steps": 10, "val_every": 75, "val_images": 2}
+#: How the stand-in model (no shipped weights) differs from the ``short`` preset.
+STANDIN: dict[str, Any] = {"steps": 150, "warmup_steps": 10, "val_every": 75}
 
 Prediction = Mapping[Any, np.ndarray]
 
@@ -313,7 +313,7 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
         return model, (f"no x{scale} model is shipped: the x3 model drcn-x3-d16 runs on the "
                        f"x{scale} input ({describe_run(info)}); DRCN trains one model per "
                        "scale, so expect less gain than at x3")
-    cfg = replace(preset("cpu", **STANDIN, scale=int(scale)), name=f"playground-x{scale}")
+    cfg = replace(preset("short", **STANDIN, scale=int(scale)), name=f"playground-x{scale}")
     model, info = load_or_train(f"playground-standin-x{scale}", cfg, log=log,
                                 progress=progress)
     return model, (f"NO shipped weights in this copy: a short stand-in run "

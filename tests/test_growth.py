@@ -91,9 +91,7 @@ def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data
     assert side["preset"]["recursions_start"] == 1
 
 
-def test_fast_preset_is_a_recipe_that_was_measured():
-    """The `fast` preset must be one of the logged recipes (all fields but the name and the
-    max_minutes safety stop), so that its numbers in the README come from a run of it."""
+def _recipes():
     import importlib.util
 
     from drcn_lib.settings import REPO_ROOT
@@ -102,8 +100,30 @@ def test_fast_preset_is_a_recipe_that_was_measured():
         "recipes", REPO_ROOT / "benchmarks" / "recipes.py")
     recipes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipes)
-    fast = replace(preset("fast"), name="x", max_minutes=None)
-    logged = [n for n, cfg in recipes.RECIPES.items()
-              if replace(cfg, name="x", max_minutes=None) == fast
-              and (REPO_ROOT / "benchmarks" / "recipes" / n / "model.json").is_file()]
-    assert logged, "no finished run in benchmarks/recipes/ has the fast preset's settings"
+    return recipes
+
+
+def test_cpu_preset_is_a_recipe_that_was_measured():
+    """The `cpu` preset must be one of the logged recipes (all fields but the name and the
+    max_minutes safety stop), so that its numbers in the README come from a run of it."""
+    from drcn_lib.training_report import RECIPES_DIR
+
+    cpu = replace(preset("cpu"), name="x", max_minutes=None)
+    logged = [n for n, cfg in _recipes().RECIPES.items()
+              if replace(cfg, name="x", max_minutes=None) == cpu
+              and (RECIPES_DIR / n / "model.json").is_file()]
+    assert logged, "no finished run in benchmarks/recipes/ has the cpu preset's settings"
+
+
+def test_every_logged_recipe_is_the_config_its_name_says():
+    """A recipe's name keeps meaning the run logged under it, whatever the presets become."""
+    from drcn_lib.engine.presets import with_defaults
+    from drcn_lib.training_report import RECIPES_DIR
+
+    checked = 0
+    for name, cfg in _recipes().RECIPES.items():
+        sidecar = RECIPES_DIR / name / "model.json"
+        if sidecar.is_file():
+            assert with_defaults(json.loads(sidecar.read_text())["preset"]) == cfg.as_dict(), name
+            checked += 1
+    assert checked >= 5

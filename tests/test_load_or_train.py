@@ -136,5 +136,6 @@ def test_stand_in_config_is_the_lessons_short_run() -> None:
     from drcn_lib.load_or_train import stand_in_config
 
     real = stand_in_config(smoke=False)
-    assert real == preset("cpu", lr=1e-3, grad_clip=None, filters=32, batch_size=16, steps=200)
+    assert real == preset("short", steps=200, val_every=200, val_images=None)
+    assert real.recursions_start is None and real.grad_clip is None  # the lessons' recipe
     assert stand_in_config(smoke=True).steps == 6

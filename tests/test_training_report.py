@@ -75,7 +75,7 @@ def test_shipped_recipes_are_readable():
 
 def test_preset_differences_cpu_versus_paper():
     diff = tr.preset_differences(preset("cpu"), preset("paper"))
-    assert diff["filters"] == (64, 256) and diff["optimizer"] == ("adam", "sgd")
+    assert diff["filters"] == (32, 256) and diff["optimizer"] == ("adam", "sgd")
     assert "name" not in diff and "recursions" not in diff  # both D = 16
     renamed = dataclasses.replace(preset("cpu"), name="other")
     assert tr.preset_differences(preset("cpu"), renamed) == {}

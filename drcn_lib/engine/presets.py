@@ -1,14 +1,16 @@
-"""Training configurations as frozen dataclasses, with three named presets.
+"""Training configurations as frozen dataclasses, with four named presets.
 
 - ``paper``: the paper's recipe (Sec. 4.1): 256 filters, 16 recursions, SGD with momentum 0.9,
   lr 0.01 divided by 10 when validation stops improving, batch 64, 41x41 patches with stride 21,
   beta = 1e-4. It is meant for a GPU: on a laptop CPU it would take weeks.
-- ``cpu``: the recipe chosen BY MEASUREMENT to reach the best Set5 x3 PSNR in the fewest minutes
-  on 2 CPU cores (see ``benchmarks/NOTES.md`` for what was tried and measured).
-- ``fast``: the recipe measured fastest to SRCNN's Set5 x3 PSNR on 2 cores in session 4, on the
-  AVX2 code path (float32) and with AVX-512 BF16: 32 filters, batch 16, D grown from 1 to 16 over
-  the first half. It is meant to replace ``cpu`` once the shipped weights are retrained with it
-  (they were trained with ``cpu``, and their lessons and sidecars say so).
+- ``cpu``: the recipe chosen BY MEASUREMENT to reach SRCNN's Set5 x3 PSNR (32.75 dB) in the
+  fewest minutes on 2 CPU cores, on the AVX2 code path (float32) and with AVX-512 BF16: 32
+  filters, batch 16, Adam 1e-3 with cosine decay, D grown from 1 to 16 over the first half
+  (``benchmarks/NOTES.md`` holds what was tried, predicted and measured). The shipped weights
+  are trained with it.
+- ``short``: the base of the lessons' short runs (a few hundred steps): the same optimiser
+  without clipping and a fixed D, so that a switch studied in a lesson is the only thing that
+  moves. It stays put when ``cpu`` changes.
 - ``smoke``: a few seconds, for CI and ``DRCN_SMOKE=1``; it proves the code path, not quality.
 
 ``dataclasses.replace(preset("cpu"), recursions=6)`` derives a variant; ``describe()`` prints it.
@@ -104,13 +106,21 @@ class TrainConfig:
 PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000, loss_reduction="sum",
                     grad_clip=1.0)
 
+# Each choice measured against the previous cpu recipe (64 filters, batch 32, Adam 5e-4, fixed
+# D, 5000 steps; benchmarks/NOTES.md, session 4): an F 32 step is 3.3x faster than F 64 in
+# float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second); batch 16 gives twice the
+# steps; Adam 1e-3 suits the narrower net; growing D makes the first half's steps about 40%
+# cheaper and was worth about 0.2 dB at equal minutes. The values equal a run logged in
+# benchmarks/recipes/ (tests/test_growth.py checks it).
 CPU = TrainConfig(
     name="cpu",
-    filters=64,
-    batch_size=32,
-    steps=5000,
+    filters=32,
+    batch_size=16,
+    steps=10000,
+    recursions_start=1,
+    grow_fraction=0.5,
     optimizer="adam",
-    lr=5e-4,
+    lr=1e-3,
     lr_schedule="cosine",
     warmup_steps=50,
     beta=0.0,
@@ -119,13 +129,22 @@ CPU = TrainConfig(
     val_every=250,
 )
 
-# What changed from CPU, each measured (benchmarks/NOTES.md, session 4): an F 32 step is 3.3x
-# faster than F 64 in float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second); batch 16
-# gives twice the steps; Adam 1e-3 suits the narrower net; growing D makes the first half's steps
-# about 40% cheaper, and was worth about 0.2 dB at equal minutes. The values equal a run logged
-# in benchmarks/recipes/ (tests/test_growth.py checks it).
-FAST = replace(CPU, name="fast", filters=32, batch_size=16, lr=1e-3, steps=10000,
-               recursions_start=1, grow_fraction=0.5)
+# Short runs (lessons 04, 06, 07; the stand-in for missing weights): at a few hundred steps
+# Adam 1e-3 is stable without clipping, and a fixed D keeps every step the same model.
+SHORT = TrainConfig(
+    name="short",
+    filters=32,
+    batch_size=16,
+    steps=200,
+    optimizer="adam",
+    lr=1e-3,
+    lr_schedule="cosine",
+    warmup_steps=50,
+    beta=0.0,
+    augment=True,
+    val_every=25,
+    val_images=2,
+)
 
 SMOKE = TrainConfig(
     name="smoke",
@@ -144,7 +163,8 @@ SMOKE = TrainConfig(
     val_images=2,
 )
 
-PRESETS: dict[str, TrainConfig] = {"paper": PAPER, "cpu": CPU, "fast": FAST, "smoke": SMOKE}
+PRESETS: dict[str, TrainConfig] = {
+    "paper": PAPER, "cpu": CPU, "short": SHORT, "smoke": SMOKE}
 
 
 def with_defaults(saved: dict[str, Any]) -> dict[str, Any]:
