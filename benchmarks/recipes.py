@@ -48,6 +48,9 @@ RECIPES = {
     "f64-adam1e-3-cosine-3000-session1": old_cpu(**SESSION1, steps=3000),
     # session 2: Adam 5e-4, cosine, clipping 0.25 at 3000 steps (then the `cpu` preset at 5000)
     "f64-adam5e-4-cosine-clip0.25-3000": old_cpu(steps=3000),
+    # the `cpu` preset of sessions 2-4 itself: the drcn-x3-d16 shipped in session 3 (its sidecar
+    # and curve kept here when the weights were retrained with the session-5 preset)
+    "f64-adam5e-4-cosine-clip0.25-5000": old_cpu(),
     # session 4, for the AVX2-only 30-minute goal; run these under AVX2 emulation
     # (benchmarks/bench.py's AVX2_ENV) so that their minutes are AVX2 minutes
     "avx2-f32-b16-adam1e-3-4500": old_cpu(filters=32, batch_size=16, lr=1e-3, steps=4500,

@@ -18,7 +18,7 @@ HxW on the output (HR) grid. One forward pass of :func:`drcn_lib.inference.predi
 every intermediate output y_1..y_D and the ensemble, so a depth slider needs no recomputation.
 Large images are processed in tiles (exact, see :mod:`drcn_lib.inference`), and images whose
 OUTPUT would exceed a pixel budget are centre-cropped first, with a message saying so: a CPU
-runs DRCN (64 filters, D = 16) at very roughly 10-50 k output pixels per second.
+runs DRCN (32 filters, D = 16) at very roughly 40-200 k output pixels per second.
 """
 
 from __future__ import annotations

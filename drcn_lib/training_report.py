@@ -25,7 +25,7 @@ import numpy as np
 from safetensors.torch import load_file
 
 from drcn_lib.engine.checkpoint import read_sidecar
-from drcn_lib.engine.presets import TrainConfig
+from drcn_lib.engine.presets import TrainConfig, with_defaults
 from drcn_lib.errors import CheckpointError, DRCNError
 from drcn_lib.pretrained import available, weights_path
 from drcn_lib.settings import REPO_ROOT
@@ -112,6 +112,16 @@ def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
     """
     side = _recipe_sidecar(name, folder)
     return "no sidecar" if side is None else machine_label(side)
+
+
+def recipe_config(name: str, folder: Path = RECIPES_DIR) -> TrainConfig:
+    """The configuration recipe ``name`` ran with, read from its sidecar (fields added since
+    take today's defaults), so that a lesson can compare a preset with a run that was logged
+    rather than with a preset that has changed since."""
+    side = _recipe_sidecar(name, folder)
+    if side is None or "preset" not in side:
+        raise DRCNError(f"recipe {name!r} left no sidecar in {folder}: it did not finish")
+    return TrainConfig(**with_defaults(side["preset"]))
 
 
 def _capability(side: Mapping[str, Any]) -> str:

@@ -66,6 +66,15 @@ def test_recipe_machine_reads_the_sidecar(tmp_path):
     assert list(off) == ["missing [no sidecar]", "shipped drcn-x3-d16 [AVX512, bfloat16]"]
 
 
+def test_recipe_config_reads_the_logged_run(tmp_path):
+    cfg = tr.recipe_config("f64-adam5e-4-cosine-clip0.25-5000")
+    assert (cfg.filters, cfg.batch_size, cfg.steps, cfg.recursions_start) == (64, 32, 5000, None)
+    diff = tr.preset_differences(preset("cpu"), cfg)
+    assert diff["filters"] == (32, 64) and diff["recursions_start"] == (1, None)
+    with pytest.raises(DRCNError, match="did not finish"):
+        tr.recipe_config("never-ran", tmp_path)
+
+
 def test_shipped_recipes_are_readable():
     for name, hist in tr.recipe_histories().items():
         minutes, psnr = tr.psnr_minutes(hist)
