@@ -17,6 +17,7 @@ on the GPU. See ``benchmarks/README.md`` for what each number means.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -87,6 +88,24 @@ def run_device(args: argparse.Namespace, device: torch.device) -> dict[str, Any]
     return out
 
 
+def keep_infer(res: dict[str, Any], earlier: Path) -> None:
+    """Put the inference part of ``earlier`` (a results file of the same CPU model) into
+    ``res``, each device's marked ``kept_from`` with that run's commit and date: inference
+    runs the paper's model, so a change of the training presets leaves it as it was."""
+    old = json.loads(earlier.read_text())
+    then = {k: old.get("machine", {}).get(k) for k in ("cpu", "cpu_capability", "cores")}
+    now = {k: res["machine"].get(k) for k in then}
+    if then != now:
+        raise SystemExit(f"{earlier} was measured on {then}, not on this {now}: run the "
+                         "inference part here")
+    for dev, part in res["devices"].items():
+        inf = old.get("devices", {}).get(dev, {}).get("infer")
+        if inf:
+            part["infer"] = {**inf, "kept_from": {"file": earlier.name,
+                                                  "git_commit": old.get("git_commit"),
+                                                  "created": old.get("created")}}
+
+
 def _g(flops: float) -> str:
     return f"{flops / 1e9:,.0f} GFLOP/s" if flops < 1e12 else f"{flops / 1e12:,.1f} TFLOP/s"
 
@@ -121,6 +140,8 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         inf = dev.get("infer")
         if inf:
             what = f"upscale {inf['size']} x4 (F=256 D=16, {inf['dtype']})"
+            if "kept_from" in inf:
+                what += f" [from {inf['kept_from']['git_commit']}, {inf['kept_from']['created']}]"
             for name in ("untiled", "tiled"):
                 r = inf[name]
                 label = f"{what}: {name}" if name == "untiled" else \
@@ -227,6 +248,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                          "results-quick.json with --quick)")
     ap.add_argument("--only", choices=("train", "infer"), default=None,
                     help="run only one part (the other is left out of the results)")
+    ap.add_argument("--keep-infer", type=Path, default=None, metavar="RESULTS_JSON",
+                    help="with --only train: copy the inference part of an earlier results "
+                         "file of the same CPU (it does not depend on the presets), marked "
+                         "with that run's commit and date")
     ap.add_argument("--paper-batch", type=int, default=None,
                     help="batch of the 256-filter model (default 64 on CUDA, 16 on CPU)")
     ap.add_argument("--steps", type=int, default=None, help="timed steps per side")
@@ -244,6 +269,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="limit torch, oneDNN and MKL to AVX2 (an AVX2-only CPU, emulated); "
                          "writes results-avx2-emulated.json by default")
     args = ap.parse_args(argv)
+    if args.keep_infer and args.only != "train":
+        ap.error("--keep-infer goes with --only train")
     if args.emulate_avx2 and any(os.environ.get(k) != v for k, v in AVX2_ENV.items()):
         # The limits act only when set before torch is loaded: start afresh with them.
         argv = sys.argv[1:] if argv is None else argv
@@ -279,6 +306,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"== {dev} ==", flush=True)
         res["devices"][dev.type] = run_device(args, dev)
     primary = devices[-1].type  # what train() picks: CUDA when present
+    if args.keep_infer:
+        keep_infer(res, args.keep_infer)
     res["train_log"] = minutes_to_srcnn(capability=machine["cpu_capability"])
     estimate_minutes_at_this_speed(res, primary)
     machine["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
