@@ -11,11 +11,12 @@ preset, git commit, wall time, hardware, validation curve). ``srcnn-x3`` gets th
 budget as ``drcn-x3-d16`` (that sidecar's ``wall_seconds``, as the config's ``max_minutes``); so
 that its cosine schedule ends when its time does, a short timed probe first sizes its ``steps``
 (kept in ``runs/srcnn-x3/plan.json``). On the 2-core CPU that trained the shipped weights
-drcn-x3-d16 took 36 minutes with the 5000-step ``cpu`` preset and SRCNN the same; the seven
-models together take about 4 hours there (each sidecar, and the training-cost table of
-RESULTS.md, holds the measured time). On a GPU the same command trains there by itself
-(``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m drcn_lib.reproduce
---train`` each DRCN model trains data-parallel (SRCNN's timing plan is made on one process).
+(bf16 on AVX-512 + AMX) drcn-x3-d16 took 14 minutes with the 10,000-step ``cpu`` preset and
+SRCNN the same; the seven models together took about 78 minutes there (each sidecar, and the
+training-cost table of RESULTS.md, holds the measured time). On a GPU the same command trains
+there by itself (``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m
+drcn_lib.reproduce --train`` each DRCN model trains data-parallel (SRCNN's timing plan is made
+on one process).
 
 Without ``--train`` it runs the three studies of lessons 09-11 (:mod:`drcn_lib.studies`) on the
 shipped weights, checks the claims (:mod:`drcn_lib.claims`) and writes into ``--out``:

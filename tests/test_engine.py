@@ -184,3 +184,25 @@ def test_sidecar_hardware_names_instruction_set_limits(monkeypatch):
     assert "isa_limits" not in hardware()
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     assert hardware()["isa_limits"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def test_git_commit_is_dirty_for_code_but_not_for_shipped_weights(tmp_path):
+    import subprocess
+
+    from drcn_lib.engine.provenance import git_commit
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "drcn_lib" / "weights").mkdir(parents=True)
+    (tmp_path / "drcn_lib" / "loss.py").write_text("a = 1\n")
+    (tmp_path / "drcn_lib" / "weights" / "m.json").write_text("{}\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    head = git_commit(tmp_path)
+    assert len(head) == 40
+    (tmp_path / "drcn_lib" / "weights" / "m.json").write_text('{"shipped": 1}\n')
+    assert git_commit(tmp_path) == head
+    (tmp_path / "drcn_lib" / "loss.py").write_text("a = 2\n")
+    assert git_commit(tmp_path) == head + "+dirty"

@@ -13,16 +13,22 @@ import torch
 from drcn_lib.engine.hardware import _cpu_name, cpu_capability
 from drcn_lib.settings import REPO_ROOT
 
+#: Tracked files that do not make a commit "+dirty": ``python -m drcn_lib.reproduce --train``
+#: ships each model into them while the next one trains, and no training reads them.
+NOT_CODE = ("drcn_lib/weights",)
+
 
 def git_commit(repo: Path = REPO_ROOT) -> str:
-    """HEAD's hash, with '+dirty' when tracked files differ from it; 'unknown' outside git."""
+    """HEAD's hash, with '+dirty' when tracked files other than :data:`NOT_CODE` differ from
+    it; 'unknown' outside git."""
     try:
         head = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "HEAD"],
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no", "--",
+             ".", *(f":(exclude){path}" for path in NOT_CODE)],
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
