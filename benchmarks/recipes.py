@@ -65,6 +65,10 @@ RECIPES = {
     # the winner on the machine's own code path (bf16 on AVX-512 + AMX in session 4): logged as
     # the `fast` preset, it became the `cpu` preset in session 5
     "f32-b16-grow1-adam1e-3-10000": replace(preset("cpu"), name="fast"),
+    # session 5: with D grown over the first half and alpha decayed over the same half, the deep
+    # outputs are unfolded only when alpha is near 0, so no single y_d past the first few is
+    # ever trained to be good alone (y_16 ends below bicubic). alpha over the whole run instead:
+    "f32-b16-grow1-adam1e-3-10000-alpha1.0": preset("cpu", alpha_decay_fraction=1.0),
 }
 
 
