@@ -141,7 +141,8 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if inf:
             what = f"upscale {inf['size']} x4 (F=256 D=16, {inf['dtype']})"
             if "kept_from" in inf:
-                what += f" [from {inf['kept_from']['git_commit']}, {inf['kept_from']['created']}]"
+                kept = inf["kept_from"]
+                what += f" [kept from {str(kept['git_commit'])[:7]}, {str(kept['created'])[:10]}]"
             for name in ("untiled", "tiled"):
                 r = inf[name]
                 label = f"{what}: {name}" if name == "untiled" else \
