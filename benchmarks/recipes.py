@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from drcn_lib.engine.loop import train
-from drcn_lib.engine.presets import TrainConfig, preset
+from drcn_lib.engine.presets import TrainConfig
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,6 +26,17 @@ OLD_CPU = TrainConfig(name="cpu", filters=64, batch_size=32, steps=5000, optimiz
 def old_cpu(**overrides: object) -> TrainConfig:
     """``OLD_CPU`` with some fields replaced: what ``preset("cpu", ...)`` gave in session 4."""
     return replace(OLD_CPU, **overrides)
+
+
+# The `cpu` preset of session 5 (the old `fast` recipe), pinned likewise.
+S5_CPU = TrainConfig(name="cpu", filters=32, batch_size=16, steps=10000, recursions_start=1,
+                     grow_fraction=0.5, optimizer="adam", lr=1e-3, lr_schedule="cosine",
+                     warmup_steps=50, beta=0.0, grad_clip=0.25, augment=True, val_every=250)
+
+
+def s5_cpu(**overrides: object) -> TrainConfig:
+    """``S5_CPU`` with some fields replaced: what ``preset("cpu", ...)`` gave in session 5."""
+    return replace(S5_CPU, **overrides)
 
 
 # Session-1 recipes pin the values the `cpu` preset had then (Adam 1e-3, no clipping), so that
@@ -64,15 +75,19 @@ RECIPES = {
                                          steps=6000, recursions_start=1, max_minutes=35),
     # the winner on the machine's own code path (bf16 on AVX-512 + AMX in session 4): logged as
     # the `fast` preset, it became the `cpu` preset in session 5
-    "f32-b16-grow1-adam1e-3-10000": replace(preset("cpu"), name="fast"),
+    "f32-b16-grow1-adam1e-3-10000": s5_cpu(name="fast"),
     # session 5: with D grown over the first half and alpha decayed over the same half, the deep
     # outputs are unfolded only when alpha is near 0, so no single y_d past the first few is
     # ever trained to be good alone (y_16 ends below bicubic). alpha over the whole run instead:
-    "f32-b16-grow1-adam1e-3-10000-alpha1.0": preset("cpu", alpha_decay_fraction=1.0),
+    "f32-b16-grow1-adam1e-3-10000-alpha1.0": s5_cpu(alpha_decay_fraction=1.0),
     # the same with its cosine schedule 20% shorter, on the AVX2 code path: does annealing
     # sooner bring the crossing under 30 minutes? (stopped at 32 minutes in any case)
-    "avx2-f32-b16-grow1-adam1e-3-8000-alpha1.0": preset("cpu", alpha_decay_fraction=1.0,
+    "avx2-f32-b16-grow1-adam1e-3-8000-alpha1.0": s5_cpu(alpha_decay_fraction=1.0,
                                                         steps=8000, max_minutes=32),
+    # session 6: the same weights trajectory as the alpha-1.0 recipe (same seed, the optimiser
+    # never sees the average), but validated and shipped as an average of the weights
+    "f32-b16-grow1-adam1e-3-10000-alpha1.0-ema0.999": s5_cpu(alpha_decay_fraction=1.0,
+                                                             ema_decay=0.999),
 }
 
 

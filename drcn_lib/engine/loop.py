@@ -78,6 +78,8 @@ def train(
             run.model.active_recursions = depth
         loss, terms = train_step(run, alpha, lr,
                                  before_update=(lambda: save_run_checkpoint(run)) if due else None)
+        if run.ema is not None:
+            run.ema.update(run.model)
         if due:
             due, last_ckpt = False, time.perf_counter()
         run.step += 1

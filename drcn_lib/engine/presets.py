@@ -57,6 +57,9 @@ class TrainConfig:
     beta: float = 1e-4  # weight decay of the loss, beta * ||theta||^2
     loss_reduction: str = "mean"  # "sum": squared errors summed per image, as the paper's loss
     grad_clip: float | None = None  # clip the total gradient norm (None: off, as the paper)
+    # validate and ship an exponential moving average of the weights with this decay (None:
+    # the weights themselves, as the paper); see engine/averaging.py
+    ema_decay: float | None = None
     alpha_kind: str = "linear"
     alpha_start: float = 1.0
     alpha_end: float = 0.0
@@ -74,6 +77,8 @@ class TrainConfig:
                                  f"(recursions), got {self.recursions_start}")
             if not 0.0 < self.grow_fraction <= 1.0:
                 raise ValueError(f"grow_fraction must be in (0, 1], got {self.grow_fraction}")
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,6 +16,7 @@ from torch import nn
 
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import find_set, set_status
+from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
 from drcn_lib.engine.distributed import DistContext, init_distributed
@@ -66,6 +67,12 @@ class RunState:
     history: dict[str, list[dict[str, float]]] = field(
         default_factory=lambda: {"train": [], "val": []})
     data: dict[str, Any] = field(default_factory=dict)  # which images it saw (for the sidecar)
+    ema: WeightAverage | None = None  # cfg.ema_decay: the averaged weights, validated and saved
+
+    @property
+    def scored_model(self) -> nn.Module:
+        """What validation scores and the weights file holds: the average when there is one."""
+        return self.ema.synced(self.model) if self.ema is not None else self.model
 
     @property
     def ckpt_path(self) -> Path:
@@ -100,7 +107,7 @@ class RunState:
         """Rank 0 scores the validation set; every rank gets the scores (plateau decisions)."""
         scores = None
         if self.dist.is_main and self.validator is not None:
-            scores = self.validator.psnr(self.model, self.runtime.device)
+            scores = self.validator.psnr(self.scored_model, self.runtime.device)
         scores = self.dist.broadcast(scores)
         self.model.train()
         if self.cfg.lr_schedule == "plateau" and self.plateau.update(scores["psnr"]) and log:
@@ -197,6 +204,10 @@ def setup_run(
         run.step, run.wall = state["step"], state["wall_seconds"]
         run.history, run.started = state["history"], state["started"]
         log(f"resumed {ckpt_path} at step {run.step} ({run.wall / 60:.1f} min already trained)")
+    if cfg.ema_decay is not None:
+        run.ema = WeightAverage(model, cfg.ema_decay)
+        if state is not None:
+            run.ema.load(state["ema"])
     run.net = ctx.wrap(model)
     return run
 
@@ -210,6 +221,7 @@ def save_run_checkpoint(run: RunState) -> None:
         "model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
         "plateau": run.plateau.state(), "step": run.step, "wall_seconds": run.wall,
         "history": run.history, "started": run.started,
+        "ema": run.ema.state() if run.ema is not None else None,
     })
     write_json(run.out / HISTORY, run.history)
 
@@ -232,7 +244,7 @@ def finish_run(
         "steps": run.step, "wall_seconds": round(run.wall, 1), "final_val_psnr": final,
         "val_set": cfg.val_set, "val_curve": run.history["val"], "data": run.data,
     }
-    model = run.model.float().to(memory_format=torch.contiguous_format)
+    model = run.scored_model.float().to(memory_format=torch.contiguous_format)
     save_weights(weights, model, sidecar)
     log(f"done: {run.step} steps in {run.wall / 60:.1f} min, {cfg.val_set} x{cfg.scale} PSNR "
         f"{final} dB -> {weights}")
