@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="run the untiled case even if it looks larger than the free memory")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch threads (default: torch's own choice, as train() uses)")
+    ap.add_argument("--device", choices=("all", "cpu", "cuda"), default="all",
+                    help="which devices to measure (default: the CPU, and CUDA when present); "
+                         "'cuda' skips the CPU part, which takes long on a GPU machine's CPU")
     ap.add_argument("--infer-child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--emulate-avx2", action="store_true",
                     help="limit torch, oneDNN and MKL to AVX2 (an AVX2-only CPU, emulated); "
@@ -293,8 +296,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     diff = reference_matches(filters=8, recursions=3)
     if diff > 1e-5:
         raise SystemExit(f"reference_drcn.py does not compute DRCN (max |diff| {diff}); fix it")
-    devices = [torch.device("cpu")]
-    if torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device here")
+    devices = [torch.device("cpu")] if args.device in ("all", "cpu") else []
+    if torch.cuda.is_available() and args.device in ("all", "cuda"):
         devices.append(torch.device("cuda"))
     res: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
