@@ -96,6 +96,12 @@ RECIPES = {
                                                              grow_fraction=0.75),
     "f32-b16-grow1-adam1e-3-10000-alpha1.0-grow1.0": s5_cpu(alpha_decay_fraction=1.0,
                                                             grow_fraction=1.0),
+    # the winner of the GPU screening (benchmarks/screen_gpu.py, screens/gpu-session6.json):
+    # 31x31 patches (stride 16: as many patches a step, 57% of the pixels) and Adam 2e-3; run
+    # under AVX2 emulation, stopped at 32 minutes
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0": s5_cpu(alpha_decay_fraction=1.0,
+                                                             patch=31, stride=16, lr=2e-3,
+                                                             max_minutes=32),
 }
 
 
