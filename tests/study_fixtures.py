@@ -6,6 +6,8 @@ because ``tests/`` has no ``__init__.py`` and pytest puts it on ``sys.path``.
 
 from __future__ import annotations
 
+import importlib.util
+import types
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ FAST: dict[str, Any] = dict(device="cpu", dtype="float32", channels_last=False,
 BASE: dict[str, Any] = {"set": "Set5", "images": 5, "complete": True, "stand_in": False,
                         "models": {}, "missing": {}}
 """The fields every study shares: all of Set5 scored with trained models, nothing missing."""
+
+
+def load_script(folder: str, name: str) -> types.ModuleType:
+    """A script of ``benchmarks/`` or ``tools/`` (not packages) imported as a module by path."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / folder / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def use_data(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:

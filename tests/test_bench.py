@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 
 import pytest
+from study_fixtures import load_script
 
 from drcn_lib.settings import REPO_ROOT
 
@@ -16,10 +16,7 @@ MACHINE = {"cpu": "Some CPU", "cpu_capability": "AVX2", "cores": 2}
 @pytest.fixture()
 def bench(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO_ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("bench", REPO_ROOT / "benchmarks" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
+    yield load_script("benchmarks", "bench")
     for name in ("infer_memory", "train_log", "train_speed", "reference_drcn"):
         sys.modules.pop(name, None)
 
@@ -44,3 +41,27 @@ def test_keep_infer_refuses_another_machine(bench, tmp_path):
     res = {"machine": dict(MACHINE), "devices": {"cpu": {"train": {}, "infer": None}}}
     with pytest.raises(SystemExit, match="run the inference part here"):
         bench.keep_infer(res, earlier)
+
+
+def test_device_cuda_without_cuda_says_so(bench, monkeypatch):
+    monkeypatch.setattr(bench.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(bench, "reference_matches", lambda **_: 0.0)
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        bench.main(["--device", "cuda", "--out", "unused.json"])
+
+
+def test_every_screening_variant_is_a_valid_cpu_preset_override():
+    """screen_gpu.py's variants reach `drcn train --set`: a misspelt field fails here, not on a
+    lent GPU whose minutes are counted."""
+    from drcn_lib.cli import _parse_override
+    from drcn_lib.engine.presets import preset
+
+    screen = load_script("benchmarks", "screen_gpu")
+    base = preset("cpu").as_dict()
+    for name in screen.VARIANTS:
+        cmd = screen.command(name, 3, "out", "cpu", 1.0)
+        assert cmd[:3] == [sys.executable, "-m", "drcn_lib.cli"], name
+        sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--set"]
+        cfg = preset("cpu", **dict(_parse_override(t, base) for t in sets))
+        assert cfg.seed == 3 and cfg.max_minutes == 1.0, name
+        assert cfg.batch_size * cfg.steps == 160_000, name  # the preset's patches in all

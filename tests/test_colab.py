@@ -7,7 +7,6 @@ outside Colab nothing may run; with a fake ``google.colab`` module exactly the i
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
+from study_fixtures import load_script
 
 from drcn_lib import colab
 from drcn_lib.settings import REPO_ROOT
@@ -23,11 +23,7 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def _tool() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("add_colab_cell",
-                                                  REPO_ROOT / "tools" / "add_colab_cell.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools", "add_colab_cell")
 
 
 def _run_cell(source: str) -> list[str]:

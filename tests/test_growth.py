@@ -92,15 +92,9 @@ def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data
 
 
 def _recipes():
-    import importlib.util
+    from study_fixtures import load_script
 
-    from drcn_lib.settings import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(
-        "recipes", REPO_ROOT / "benchmarks" / "recipes.py")
-    recipes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipes)
-    return recipes
+    return load_script("benchmarks", "recipes")
 
 
 def test_cpu_preset_is_a_recipe_that_was_measured():

@@ -129,14 +129,8 @@ def test_psnr_minutes_figure_names_the_best_run():
 
 
 def test_plot_recipes_writes_one_figure_per_instruction_set(tmp_path):
-    import importlib.util
+    from study_fixtures import load_script
 
-    from drcn_lib.settings import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(
-        "plot_recipes", REPO_ROOT / "benchmarks" / "plot_recipes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.main(tmp_path)
+    written = load_script("benchmarks", "plot_recipes").main(tmp_path)
     assert [p.name for p in written] == ["psnr_minutes.png", "psnr_minutes_avx2.png"]
     assert all(p.stat().st_size > 10_000 for p in written)

@@ -5,9 +5,9 @@
   beta = 1e-4. It is meant for a GPU: on a laptop CPU it would take weeks.
 - ``cpu``: the recipe chosen BY MEASUREMENT to reach SRCNN's Set5 x3 PSNR (32.75 dB) in the
   fewest minutes on 2 CPU cores, on the AVX2 code path (float32) and with AVX-512 BF16: 32
-  filters, batch 16, Adam 1e-3 with cosine decay, D grown from 1 to 16 over the first half
-  (``benchmarks/NOTES.md`` holds what was tried, predicted and measured). The shipped weights
-  are trained with it.
+  filters, batch 16 of 31x31 patches, Adam 2e-3 with cosine decay, D grown from 1 to 16 over
+  the first half (``benchmarks/NOTES.md`` holds what was tried, predicted and measured). The
+  shipped weights are trained with it.
 - ``short``: the base of the lessons' short runs (a few hundred steps): the same optimiser
   without clipping and a fixed D, so that a switch studied in a lesson is the only thing that
   moves. It stays put when ``cpu`` changes.
@@ -114,21 +114,25 @@ PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000, loss_reduction=
 # Each choice measured against the previous cpu recipe (64 filters, batch 32, Adam 5e-4, fixed
 # D, 5000 steps; benchmarks/NOTES.md, session 4): an F 32 step is 3.3x faster than F 64 in
 # float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second); batch 16 gives twice the
-# steps; Adam 1e-3 suits the narrower net; growing D makes the first half's steps about 40%
-# cheaper and was worth about 0.2 dB at equal minutes. alpha decays over the whole run, not
-# the first half: with both over the same half, each deep recursion was unfolded when alpha was
-# near 0 and y_16 alone ended below bicubic; this way the ensemble is as good and as fast and
-# the single outputs have the paper's shape (session 5). The values equal a run logged in
-# benchmarks/recipes/ (tests/test_growth.py checks it).
+# steps; growing D makes the first half's steps about 40% cheaper and was worth about 0.2 dB
+# at equal minutes. alpha decays over the whole run, not the first half: with both over the
+# same half, each deep recursion was unfolded when alpha was near 0 and y_16 alone ended below
+# bicubic (session 5). 31x31 patches (stride 16, so as many patches a step) cost 57% of 41x41
+# ones for about the same PSNR per step, and Adam 2e-3 adds a little on top: screened on a GPU
+# over several seeds, then 32.75 dB after 23.1 minutes on the AVX2 path (session 6; with 41x41
+# patches and Adam 1e-3: 33.2). The values equal a run logged in benchmarks/recipes/
+# (tests/test_growth.py checks it).
 CPU = TrainConfig(
     name="cpu",
     filters=32,
+    patch=31,
+    stride=16,
     batch_size=16,
     steps=10000,
     recursions_start=1,
     grow_fraction=0.5,
     optimizer="adam",
-    lr=1e-3,
+    lr=2e-3,
     lr_schedule="cosine",
     warmup_steps=50,
     beta=0.0,
