@@ -100,10 +100,10 @@ def keep_infer(res: dict[str, Any], earlier: Path) -> None:
                          "inference part here")
     for dev, part in res["devices"].items():
         inf = old.get("devices", {}).get(dev, {}).get("infer")
-        if inf:
-            part["infer"] = {**inf, "kept_from": {"file": earlier.name,
-                                                  "git_commit": old.get("git_commit"),
-                                                  "created": old.get("created")}}
+        if inf:  # a part that was itself kept names the run that measured it
+            part["infer"] = {**inf, "kept_from": inf.get("kept_from") or {
+                "file": earlier.name, "git_commit": old.get("git_commit"),
+                "created": old.get("created")}}
 
 
 def _g(flops: float) -> str:

@@ -65,3 +65,14 @@ def test_every_screening_variant_is_a_valid_cpu_preset_override():
         cfg = preset("cpu", **dict(_parse_override(t, base) for t in sets))
         assert cfg.seed == 3 and cfg.max_minutes == 1.0, name
         assert cfg.batch_size * cfg.steps == 160_000, name  # the preset's patches in all
+
+
+def test_keep_infer_twice_still_names_the_run_that_measured_it(bench, tmp_path):
+    first = {"file": "results.json", "git_commit": "28aa049", "created": "2026-11-21"}
+    earlier = tmp_path / "results.json"
+    earlier.write_text(json.dumps({
+        "machine": MACHINE, "git_commit": "a5b4462", "created": "2026-11-25",
+        "devices": {"cpu": {"infer": {"size": "2040x1356", "kept_from": first}}}}))
+    res = {"machine": dict(MACHINE), "devices": {"cpu": {"train": {}, "infer": None}}}
+    bench.keep_infer(res, earlier)
+    assert res["devices"]["cpu"]["infer"]["kept_from"] == first

@@ -44,7 +44,7 @@ def test_differing_settings_ignores_d_and_stand_ins():
 
     a = {"preset": preset("cpu", recursions=1).as_dict()}
     b = {"preset": preset("cpu", recursions=16).as_dict()}
-    c = {"preset": preset("cpu", recursions=6, steps=3000, lr=2e-3).as_dict()}
+    c = {"preset": preset("cpu", recursions=6, steps=3000, lr=5e-4).as_dict()}
     old = {"preset": {k: v for k, v in b["preset"].items() if k != "loss_reduction"}}
     assert differing_settings([a, b, old]) == []  # a field added later is not a difference
     assert differing_settings([a, b, c]) == ["lr", "steps"]
