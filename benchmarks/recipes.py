@@ -102,6 +102,10 @@ RECIPES = {
     "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0": s5_cpu(alpha_decay_fraction=1.0,
                                                              patch=31, stride=16, lr=2e-3,
                                                              max_minutes=32),
+    # the same with another seed (other initial weights, other batches): how firm is the
+    # crossing of the run above?
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed1": s5_cpu(
+        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, max_minutes=32, seed=1),
 }
 
 
