@@ -1,5 +1,5 @@
-"""The moving average of the weights: its arithmetic, that it leaves training alone, that it is
-what a run validates and ships, and that it survives an interruption."""
+"""The moving average of the weights: its arithmetic, that it leaves training alone and that it
+is what a run validates and ships (that it survives an interruption: tests/test_engine.py)."""
 
 from __future__ import annotations
 
@@ -68,14 +68,3 @@ def test_average_is_shipped_and_training_is_unchanged(tmp_path, data):
         assert torch.equal(v, state["ema"]["model"][k]), k
     assert any(not torch.equal(v, kept.state_dict()[k]) for k, v in shipped.state_dict().items())
 
-
-def test_resume_keeps_the_average(tmp_path, data):
-    cfg = replace(preset("smoke"), steps=8, val_every=4, ema_decay=0.9)
-    full = train(cfg, tmp_path / "full", **FAST)
-    train(cfg, tmp_path / "cut", **FAST, stop_at_step=3)
-    resumed = train(cfg, tmp_path / "cut", resume=True, **FAST)
-    a, _ = load_weights(full.weights)
-    b, _ = load_weights(resumed.weights)
-    for k, v in a.state_dict().items():
-        assert torch.equal(v, b.state_dict()[k]), k
-    assert full.history["val"][-1]["psnr"] == resumed.history["val"][-1]["psnr"]

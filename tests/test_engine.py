@@ -156,8 +156,9 @@ def test_smoke_training_writes_weights_and_sidecar(tmp_path, shared_or_fallback_
         train(preset("smoke"), tmp_path / "run", **FAST)
 
 
-def test_resume_gives_bitwise_the_same_weights(tmp_path, shared_or_fallback_data):
-    cfg = replace(preset("smoke"), steps=8, val_every=4, augment=True)
+@pytest.mark.parametrize("ema_decay", [None, 0.9])  # 0.9: the averaged weights survive too
+def test_resume_gives_bitwise_the_same_weights(tmp_path, shared_or_fallback_data, ema_decay):
+    cfg = replace(preset("smoke"), steps=8, val_every=4, augment=True, ema_decay=ema_decay)
     full = train(cfg, tmp_path / "full", **FAST)
     train(cfg, tmp_path / "cut", **FAST, stop_at_step=3)
     assert not (tmp_path / "cut" / "model.safetensors").exists()
