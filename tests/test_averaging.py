@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from study_fixtures import FAST as QUICK
 from study_fixtures import use_data
 
 from drcn_lib.engine.averaging import WeightAverage
@@ -15,8 +16,7 @@ from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig, preset
 from drcn_lib.model import DRCN
 
-FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="batched",
-            progress=False, log=lambda _: None)
+FAST = {**QUICK, "progress": False, "log": lambda _: None}
 
 
 @pytest.fixture
@@ -67,4 +67,3 @@ def test_average_is_shipped_and_training_is_unchanged(tmp_path, data):
     for k, v in shipped.state_dict().items():
         assert torch.equal(v, state["ema"]["model"][k]), k
     assert any(not torch.equal(v, kept.state_dict()[k]) for k, v in shipped.state_dict().items())
-
