@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from conv_ceiling import kernel_ceiling, sync
 from reference_drcn import ReferenceDRCN, reference_loss, reference_step_fn
 
 from drcn_lib.engine.batches import StepBatches
@@ -38,11 +39,6 @@ from drcn_lib.flops import drcn_train_step_flops
 from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def matmul_peak(
@@ -64,10 +60,10 @@ def matmul_peak(
             b = torch.randn(n, n, device=device).to(dtype)
             torch.mm(a, b)  # warm-up: library init, packing, clocks
             for _ in range(reps):
-                _sync(device)
+                sync(device)
                 t0 = time.perf_counter()
                 torch.mm(a, b)
-                _sync(device)
+                sync(device)
                 rate = 2 * n**3 / (time.perf_counter() - t0)
                 if rate > best["flops_per_s"]:
                     best = {"flops_per_s": rate, "n": n, "tf32": tf32}
@@ -152,10 +148,10 @@ def time_interleaved(
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(steps):
         for name, fn in fns.items():
-            _sync(device)
+            sync(device)
             t0 = time.perf_counter()
             last[name] = fn()
-            _sync(device)
+            sync(device)
             times[name].append(time.perf_counter() - t0)
     return times, last
 
@@ -214,6 +210,8 @@ def train_case(
     times, last_loss = time_interleaved(fns, warmup, steps, dev)
     del fns, run, ours, ref
 
+    log(f"timing {label}: each kind of convolution of the step alone (the kernel ceiling)")
+    ceiling = kernel_ceiling(cfg.filters, cfg.recursions, batch, cfg.patch, runtime)
     flops = drcn_train_step_flops(batch, cfg.patch, cfg.patch, cfg.filters, cfg.recursions)
     s_ours = statistics.median(times["ours"])
     s_ref = statistics.median(times["reference"])
@@ -234,6 +232,8 @@ def train_case(
         "peak_dtype": runtime.dtype,
         "last_loss": last_loss,
         "losses_finite": {k: math.isfinite(v) for k, v in last_loss.items()},
+        "kernel_ceiling": ceiling,
+        "ours_fraction_of_kernel_ceiling": ceiling["seconds"] / s_ours,
     }
     apply_peaks(case, peaks)
     return case
@@ -246,3 +246,6 @@ def apply_peaks(case: dict[str, Any], peaks: dict[str, dict[str, Any]]) -> None:
     case["flops_fraction_of_peak"] = case["flops_per_s"]["ours"] / peak
     case["reference_fraction_of_float32_peak"] = (
         case["flops_per_s"]["reference"] / peaks["float32"]["flops_per_s"])
+    if "kernel_ceiling" in case:  # absent from results written before session 7
+        case["kernel_ceiling_fraction_of_peak"] = (
+            case["step_flops"] / case["kernel_ceiling"]["seconds"] / peak)

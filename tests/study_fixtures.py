@@ -7,6 +7,7 @@ because ``tests/`` has no ``__init__.py`` and pytest puts it on ``sys.path``.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ def load_script(folder: str, name: str) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(name, REPO_ROOT / folder / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import would: dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 
 import pytest
 from study_fixtures import load_script
@@ -17,7 +18,7 @@ MACHINE = {"cpu": "Some CPU", "cpu_capability": "AVX2", "cores": 2}
 def bench(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO_ROOT / "benchmarks"))
     yield load_script("benchmarks", "bench")
-    for name in ("infer_memory", "train_log", "train_speed", "reference_drcn"):
+    for name in ("infer_memory", "train_log", "train_speed", "reference_drcn", "conv_ceiling"):
         sys.modules.pop(name, None)
 
 
@@ -76,3 +77,43 @@ def test_keep_infer_twice_still_names_the_run_that_measured_it(bench, tmp_path):
     res = {"machine": dict(MACHINE), "devices": {"cpu": {"train": {}, "infer": None}}}
     bench.keep_infer(res, earlier)
     assert res["devices"]["cpu"]["infer"]["kept_from"] == first
+
+
+@pytest.mark.parametrize("strategy", ["loop", "batched"])
+def test_the_kernel_ceiling_times_the_convolutions_a_step_makes(strategy):
+    """The ceiling is only a ceiling of *our* step if it holds the same calls: count the model's
+    convolution calls (and the batch of each) with hooks, and the multiply-adds per pixel."""
+    import torch
+    from torch import nn
+
+    from drcn_lib.flops import drcn_macs_per_pixel
+    from drcn_lib.model import DRCN
+
+    cc = load_script("benchmarks", "conv_ceiling")
+    filters, depth, batch = 4, 3, 2
+    model = DRCN(recursions=depth, filters=filters, recon_strategy=strategy)
+    seen: Counter[tuple[int, int, int]] = Counter()
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_hook(lambda mod, args, _out: seen.update(
+                [(mod.in_channels, mod.out_channels, args[0].shape[0])]))
+    model(torch.rand(batch, 1, 8, 8))
+    calls = cc.step_conv_calls(filters, depth, recon_strategy=strategy)
+    expected: Counter[tuple[int, int, int]] = Counter()
+    for c in calls:
+        expected[(c.c_in, c.c_out, batch * c.batch_factor)] += c.count
+    assert seen == expected
+    assert sum(c.macs_per_pixel() for c in calls) == drcn_macs_per_pixel(filters, depth)
+
+
+def test_the_kernel_ceiling_adds_up_its_parts():
+    from drcn_lib.engine.hardware import Runtime
+    from drcn_lib.flops import drcn_train_step_flops
+
+    cc = load_script("benchmarks", "conv_ceiling")
+    runtime = Runtime("cpu", recon_strategy="loop")
+    ceiling = cc.kernel_ceiling(4, 2, batch=2, patch=8, runtime=runtime)
+    parts = ceiling["calls"]
+    assert [p["count"] for p in parts] == [1, 1, 2, 2, 2]
+    assert ceiling["seconds"] == pytest.approx(sum(p["seconds_each"] * p["count"] for p in parts))
+    assert sum(p["flops"] for p in parts) == drcn_train_step_flops(2, 8, 8, 4, 2)
