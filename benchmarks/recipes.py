@@ -1,8 +1,9 @@
 """Train the candidate `cpu` recipes and keep their logs (PSNR versus minutes).
 
 Usage: ``python benchmarks/recipes.py NAME [NAME ...]`` runs each named recipe below into
-``benchmarks/recipes/NAME/`` (history.json, sidecar; the weights are not committed). The
-predictions written before each run and what was measured are in ``benchmarks/NOTES.md``.
+``benchmarks/recipes/NAME/`` (history.json, sidecar; the weights are not committed), or a
+screen's run into ``benchmarks/screens/cpu-session7/NAME/``. The predictions written before each
+run and what was measured are in ``benchmarks/NOTES.md``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,15 @@ RECIPES = {
     # crossing of the run above?
     "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed1": s5_cpu(
         alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, max_minutes=32, seed=1),
+    # session 7: a third seed on the AVX2 path (its bf16 run here crossed late, at step 9250)
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed2": s5_cpu(
+        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, max_minutes=32, seed=2),
+}
+
+# Screens: runs that compare variants over seeds (one question each), kept out of the recipe
+# figures. Their logs go to benchmarks/screens/cpu-session7/NAME/.
+SCREEN_DIR = HERE / "screens" / "cpu-session7"
+SCREENS = {
     # session 7, screened on this machine's own path (bf16; by step, bf16 and float32 curves
     # agree): does a 27x27 patch (stride 14, so as many patches a step; 76% of a 31x31's
     # pixels) keep the PSNR per step, as 31x31 kept 41x41's? Three seeds of each, the `cpu`
@@ -115,13 +125,22 @@ RECIPES = {
        for seed, tag in ((0, ""), (1, "-seed1"), (2, "-seed2"))},
     **{f"f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed{seed}": s5_cpu(
         alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, seed=seed) for seed in (1, 2)},
+    # 27x27 patches crossed sooner but ended lower than 31x31: does Adam 3e-3 lift the end?
+    **{f"f32-b16-grow1-adam3e-3-p27-10000-alpha1.0{tag}": s5_cpu(
+        alpha_decay_fraction=1.0, patch=27, stride=14, lr=3e-3, seed=seed)
+       for seed, tag in ((0, ""), (1, "-seed1"))},
 }
+
+
+def out_dir(name: str) -> Path:
+    """Where the run of recipe or screen ``name`` writes its log."""
+    return (SCREEN_DIR if name in SCREENS else HERE / "recipes") / name
 
 
 def main(names: list[str]) -> None:
     for name in names:
-        cfg = RECIPES[name]
-        out = HERE / "recipes" / name
+        cfg = {**RECIPES, **SCREENS}[name]
+        out = out_dir(name)
         train(cfg, out, resume=(out / "checkpoint.pt").exists(), progress=False,
               command=f"python benchmarks/recipes.py {name}")
 

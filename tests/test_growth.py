@@ -114,10 +114,13 @@ def test_every_logged_recipe_is_the_config_its_name_says():
     from drcn_lib.engine.presets import with_defaults
     from drcn_lib.training_report import RECIPES_DIR
 
+    recipes = _recipes()
+    assert recipes.out_dir("f64-adam1e-3-cosine") == RECIPES_DIR / "f64-adam1e-3-cosine"
     checked = 0
-    for name, cfg in _recipes().RECIPES.items():
-        sidecar = RECIPES_DIR / name / "model.json"
+    for name, cfg in {**recipes.RECIPES, **recipes.SCREENS}.items():
+        sidecar = recipes.out_dir(name) / "model.json"
         if sidecar.is_file():
             assert with_defaults(json.loads(sidecar.read_text())["preset"]) == cfg.as_dict(), name
             checked += 1
     assert checked >= 5
+    assert not set(recipes.RECIPES) & set(recipes.SCREENS)
