@@ -187,7 +187,7 @@ def test_sidecar_hardware_names_instruction_set_limits(monkeypatch):
     assert hardware()["isa_limits"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
-def test_git_commit_is_dirty_for_code_but_not_for_shipped_weights(tmp_path):
+def test_git_commit_is_dirty_for_code_but_not_for_shipped_weights_or_bench_results(tmp_path):
     import subprocess
 
     from drcn_lib.engine.provenance import git_commit
@@ -198,12 +198,15 @@ def test_git_commit_is_dirty_for_code_but_not_for_shipped_weights(tmp_path):
     (tmp_path / "drcn_lib" / "weights").mkdir(parents=True)
     (tmp_path / "drcn_lib" / "loss.py").write_text("a = 1\n")
     (tmp_path / "drcn_lib" / "weights" / "m.json").write_text("{}\n")
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "results-avx2-emulated.json").write_text("{}\n")
     git("init", "-q")
     git("add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
     head = git_commit(tmp_path)
     assert len(head) == 40
     (tmp_path / "drcn_lib" / "weights" / "m.json").write_text('{"shipped": 1}\n')
+    (tmp_path / "benchmarks" / "results-avx2-emulated.json").write_text('{"bench": 1}\n')
     assert git_commit(tmp_path) == head
     (tmp_path / "drcn_lib" / "loss.py").write_text("a = 2\n")
     assert git_commit(tmp_path) == head + "+dirty"

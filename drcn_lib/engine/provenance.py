@@ -14,8 +14,10 @@ from drcn_lib.engine.hardware import _cpu_name, cpu_capability
 from drcn_lib.settings import REPO_ROOT
 
 #: Tracked files that do not make a commit "+dirty": ``python -m drcn_lib.reproduce --train``
-#: ships each model into them while the next one trains, and no training reads them.
-NOT_CODE = ("drcn_lib/weights",)
+#: ships each model into them while the next one trains, and ``make bench`` rewrites its results
+#: files, so a second bench run in one checkout would otherwise call the first one's output a
+#: change of code; no training or timing reads them.
+NOT_CODE = ("drcn_lib/weights", "benchmarks/results*.json")
 
 
 def git_commit(repo: Path = REPO_ROOT) -> str:
