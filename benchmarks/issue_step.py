@@ -12,10 +12,10 @@ Usage: ``python benchmarks/issue_step.py`` (add the AVX2 limits to the environme
 from __future__ import annotations
 
 import statistics
-import time
 
 import torch
 from reference_drcn import ReferenceDRCN, reference_step_fn
+from train_speed import time_interleaved
 
 ISSUE_PATCHES_PER_S = 9.0  # the issue's AVX2-only machine, fp32, NCHW
 FILTERS, RECURSIONS, BATCH, PATCH = 64, 16, 32, 41
@@ -30,14 +30,8 @@ def patches_per_s(channels_last: bool, warmup: int = 2, steps: int = 6) -> float
     x = torch.rand(BATCH, 1, PATCH, PATCH).to(memory_format=fmt)
     y = (x + 0.05 * torch.randn_like(x)).clamp(0, 1)
     step = reference_step_fn(model, opt, lambda: (x, y), alpha=0.5, beta=0.0)
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return BATCH / statistics.median(times)
+    times, _ = time_interleaved({"reference": step}, warmup, steps, torch.device("cpu"))
+    return BATCH / statistics.median(times["reference"])
 
 
 def main() -> None:

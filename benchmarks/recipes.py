@@ -40,6 +40,16 @@ def s5_cpu(**overrides: object) -> TrainConfig:
     return replace(S5_CPU, **overrides)
 
 
+# The `cpu` preset of sessions 6 and 7: session 5's with alpha over the whole run, 31x31
+# patches (stride 16) and Adam 2e-3, pinned likewise.
+S6_CPU = replace(S5_CPU, alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3)
+
+
+def s6_cpu(**overrides: object) -> TrainConfig:
+    """``S6_CPU`` with some fields replaced: what ``preset("cpu", ...)`` gave in sessions 6-7."""
+    return replace(S6_CPU, **overrides)
+
+
 # Session-1 recipes pin the values the `cpu` preset had then (Adam 1e-3, no clipping), so that
 # each name keeps meaning the run logged under it.
 SESSION1 = {"lr": 1e-3, "grad_clip": None}
@@ -100,16 +110,12 @@ RECIPES = {
     # the winner of the GPU screening (benchmarks/screen_gpu.py, screens/gpu-session6.json):
     # 31x31 patches (stride 16: as many patches a step, 57% of the pixels) and Adam 2e-3; run
     # under AVX2 emulation, stopped at 32 minutes
-    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0": s5_cpu(alpha_decay_fraction=1.0,
-                                                             patch=31, stride=16, lr=2e-3,
-                                                             max_minutes=32),
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0": s6_cpu(max_minutes=32),
     # the same with another seed (other initial weights, other batches): how firm is the
     # crossing of the run above?
-    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed1": s5_cpu(
-        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, max_minutes=32, seed=1),
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed1": s6_cpu(max_minutes=32, seed=1),
     # session 7: a third seed on the AVX2 path (its bf16 run here crossed late, at step 9250)
-    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed2": s5_cpu(
-        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, max_minutes=32, seed=2),
+    "avx2-f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed2": s6_cpu(max_minutes=32, seed=2),
 }
 
 # Screens: runs that compare variants over seeds (one question each), kept out of the recipe
@@ -120,20 +126,19 @@ SCREENS = {
     # agree): does a 27x27 patch (stride 14, so as many patches a step; 76% of a 31x31's
     # pixels) keep the PSNR per step, as 31x31 kept 41x41's? Three seeds of each, the `cpu`
     # preset's own seeds 1 and 2 beside them (its seed 0 is the shipped drcn-x3-d16's curve)
-    **{f"f32-b16-grow1-adam2e-3-p27-10000-alpha1.0{tag}": s5_cpu(
-        alpha_decay_fraction=1.0, patch=27, stride=14, lr=2e-3, seed=seed)
+    **{f"f32-b16-grow1-adam2e-3-p27-10000-alpha1.0{tag}": s6_cpu(patch=27, stride=14, seed=seed)
        for seed, tag in ((0, ""), (1, "-seed1"), (2, "-seed2"))},
-    **{f"f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed{seed}": s5_cpu(
-        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, seed=seed) for seed in (1, 2)},
+    **{f"f32-b16-grow1-adam2e-3-p31-10000-alpha1.0-seed{seed}": s6_cpu(seed=seed)
+       for seed in (1, 2)},
     # 27x27 patches crossed sooner but ended lower than 31x31: does Adam 3e-3 lift the end?
-    **{f"f32-b16-grow1-adam3e-3-p27-10000-alpha1.0{tag}": s5_cpu(
-        alpha_decay_fraction=1.0, patch=27, stride=14, lr=3e-3, seed=seed)
+    **{f"f32-b16-grow1-adam3e-3-p27-10000-alpha1.0{tag}": s6_cpu(patch=27, stride=14, lr=3e-3,
+                                                                 seed=seed)
        for seed, tag in ((0, ""), (1, "-seed1"))},
     # 24 filters: a step on the AVX2 path costs 0.67 of a 32-filter one (0.123 against 0.184 s
     # at D = 16), so 13,000 steps cost about 0.87 of the preset's 10,000
-    **{f"f24-b16-grow1-adam2e-3-p31-13000-alpha1.0{tag}": s5_cpu(
-        alpha_decay_fraction=1.0, patch=31, stride=16, lr=2e-3, filters=24, steps=13000,
-        seed=seed) for seed, tag in ((0, ""), (1, "-seed1"))},
+    **{f"f24-b16-grow1-adam2e-3-p31-13000-alpha1.0{tag}": s6_cpu(filters=24, steps=13000,
+                                                                 seed=seed)
+       for seed, tag in ((0, ""), (1, "-seed1"))},
 }
 
 

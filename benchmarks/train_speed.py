@@ -246,6 +246,5 @@ def apply_peaks(case: dict[str, Any], peaks: dict[str, dict[str, Any]]) -> None:
     case["flops_fraction_of_peak"] = case["flops_per_s"]["ours"] / peak
     case["reference_fraction_of_float32_peak"] = (
         case["flops_per_s"]["reference"] / peaks["float32"]["flops_per_s"])
-    if "kernel_ceiling" in case:  # absent from results written before session 7
-        case["kernel_ceiling_fraction_of_peak"] = (
-            case["step_flops"] / case["kernel_ceiling"]["seconds"] / peak)
+    case["kernel_ceiling_fraction_of_peak"] = (
+        case["step_flops"] / case["kernel_ceiling"]["seconds"] / peak)
