@@ -4,12 +4,14 @@ Each case runs in its own child process (``python bench.py --infer-child SPEC``)
 peak resident memory (the child's own high-water mark, see :func:`_peak_rss_mib`) covers
 everything torch allocates (tracemalloc sees only Python objects; one process would mix the
 cases). The child loads
-the same saved weights and input, calls :func:`drcn_lib.inference.predict_y` exactly as a user
+the same saved weights and input, calls :func:`drcn_lib.engine.prediction.predict_y` exactly as a
+user
 would (ensemble only, float32 weights), times it, saves the prediction and prints one JSON line.
 
 The weights are random (He / identity init, seed 0): time and memory do not depend on their
 values, and tiled-versus-untiled equality holds for any weights. The input is the bicubic x4
-upscaling (:func:`drcn_lib.resize.imresize`) of a random low-resolution image, i.e. what DRCN
+upscaling (:func:`drcn_lib.protocol.resize.imresize`) of a random low-resolution image, i.e. what
+DRCN
 receives when asked for a W x H output.
 """
 
@@ -28,9 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from drcn_lib.inference import predict_y, receptive_margin
+from drcn_lib.engine.prediction import predict_y, receptive_margin
 from drcn_lib.model import DRCN
-from drcn_lib.resize import imresize
+from drcn_lib.protocol.resize import imresize
 
 MARKER = "BENCH_CHILD_RESULT "
 

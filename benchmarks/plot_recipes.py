@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from drcn_lib import training_report as tr
-from drcn_lib.paper_numbers import SRCNN_SET5_X3
+from drcn_lib.experiments import training_report as tr
+from drcn_lib.experiments.paper_numbers import SRCNN_SET5_X3
 from drcn_lib.settings import REPO_ROOT
 from drcn_lib.viz.training import psnr_minutes_figure
 

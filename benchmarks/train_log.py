@@ -27,8 +27,8 @@ from typing import Any
 from drcn_lib.engine.checkpoint import load_checkpoint
 from drcn_lib.engine.presets import preset, with_defaults
 from drcn_lib.errors import CheckpointError
+from drcn_lib.experiments.training_report import first_reaching
 from drcn_lib.settings import REPO_ROOT
-from drcn_lib.training_report import first_reaching
 
 SRCNN_SET5_X3_DB = 32.75
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 from conv_ceiling import kernel_ceiling, sync
+from flops import drcn_train_step_flops
 from reference_drcn import ReferenceDRCN, reference_loss, reference_step_fn
 
 from drcn_lib.engine.batches import StepBatches
@@ -35,7 +36,6 @@ from drcn_lib.engine.loop import train_step
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, make_optimizer
 from drcn_lib.engine.schedules import Plateau
-from drcn_lib.flops import drcn_train_step_flops
 from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model

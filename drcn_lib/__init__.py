@@ -10,13 +10,11 @@ Lessons read ``import drcn_lib as dl`` and then call the paper's pieces by name:
 See docs/ARCHITECTURE.md for how the modules depend on each other.
 """
 
-from drcn_lib.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
 from drcn_lib.course import Course, course_setup
 from drcn_lib.data.download import download_set
 from drcn_lib.data.fallback import FallbackDataWarning
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import SETS, find_set, set_status
-from drcn_lib.data.sets import SRPair, benchmark_pair
 from drcn_lib.engine import (
     PRESETS,
     Runtime,
@@ -29,12 +27,11 @@ from drcn_lib.engine import (
     save_weights,
     train,
 )
+from drcn_lib.engine.prediction import predict_y
 from drcn_lib.errors import CheckpointError, DataError, DRCNError, ImageError, TrainingDiverged
 from drcn_lib.evaluate import EvalRecord, bicubic_predictor, evaluate, format_table, model_predictor
-from drcn_lib.image_io import load_image, save_image
-from drcn_lib.inference import predict_y
+from drcn_lib.lazy import submodule_getattr
 from drcn_lib.loss import alpha_schedule, drcn_loss
-from drcn_lib.metrics import psnr_y, shave, ssim_y
 from drcn_lib.model import (
     DRCN,
     SRCNN,
@@ -46,10 +43,17 @@ from drcn_lib.model import (
 )
 from drcn_lib.pretrained import available as available_pretrained
 from drcn_lib.pretrained import pretrained
-from drcn_lib.resize import imresize, modcrop
+from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
+from drcn_lib.protocol.image_io import load_image, save_image
+from drcn_lib.protocol.metrics import psnr_y, shave, ssim_y
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
+from drcn_lib.protocol.resize import imresize, modcrop
 from drcn_lib.settings import data_root, smoke_mode
 
 __version__ = "0.1.0"
+
+#: The layers as attributes, imported on first use: ``dl.viz.curves``, ``dl.course.exercises``.
+__getattr__ = submodule_getattr(__name__)
 
 __all__ = [
     "DRCN", "PRESETS", "SETS", "SRCNN", "CheckpointError", "Course", "DRCNError", "DataError",

@@ -227,7 +227,7 @@ def _run_download(args: argparse.Namespace) -> int:
 
 
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
-    from drcn_lib.reproduce import add_arguments
+    from drcn_lib.experiments.reproduce import add_arguments
 
     p = subparsers.add_parser(
         "reproduce",
@@ -240,7 +240,7 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
-    from drcn_lib.reproduce import command_of, run
+    from drcn_lib.experiments.reproduce import command_of, run
 
     return run(args, command=command_of("drcn reproduce", args))
 

@@ -5,10 +5,11 @@ returns ``{"bicubic": ...}``; DRCN returns its ensemble and, if asked, every int
 prediction ``{"ensemble": ..., 1: ..., 2: ..., ...}`` (the paper's Figure on single outputs versus
 the ensemble). Predictions are float Y planes in [0, 255] units on the HR grid.
 
-Protocol (see :mod:`drcn_lib.data.sets` for how each input is made): every prediction is
+Protocol (see :mod:`drcn_lib.protocol.pairs` for how each input is made): every prediction is
 quantised as MATLAB's ``uint8()`` (round, clip to [0, 255]), as SRCNN's benchmark script does
 before scoring (this is what reproduces the paper's bicubic row), and PSNR/SSIM on Y are taken
-with a ``scale``-pixel border shaved (:mod:`drcn_lib.metrics`); a set's number is the mean of its
+with a ``scale``-pixel border shaved (:mod:`drcn_lib.protocol.metrics`); a set's number is the mean
+of its
 per-image numbers.
 """
 
@@ -22,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from drcn_lib.data.sets import SRPair, benchmark_pair
 from drcn_lib.errors import DRCNError, ImageError
-from drcn_lib.image_io import load_image
-from drcn_lib.metrics import psnr_y, ssim_y
-from drcn_lib.resize import to_uint8
+from drcn_lib.protocol.image_io import load_image
+from drcn_lib.protocol.metrics import psnr_y, ssim_y
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
+from drcn_lib.protocol.resize import to_uint8
 
 OutputName = str | int
 Predictor = Callable[[SRPair], Mapping[OutputName, np.ndarray]]
@@ -69,7 +70,7 @@ def model_predictor(
     With ``intermediates`` the predictor returns ``{"ensemble": ..., 1: ..., D: ...}`` from ONE
     forward pass (the paper's single-output-versus-ensemble comparison).
     """
-    from drcn_lib.inference import predict_y
+    from drcn_lib.engine.prediction import predict_y
 
     def predict(pair: SRPair) -> Mapping[OutputName, np.ndarray]:
         return predict_y(model, pair.bicubic_y, device=device, tile=tile,

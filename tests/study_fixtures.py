@@ -14,11 +14,17 @@ from typing import Any
 
 import pytest
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib import studies
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments import studies
+from drcn_lib.experiments.scores import ImageSet
+from drcn_lib.experiments.studies import (
+    BenchmarkRow,
+    BenchmarkStudy,
+    DepthPoint,
+    DepthStudy,
+    EnsembleCurve,
+)
 from drcn_lib.settings import REPO_ROOT
-from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, DepthPoint, DepthStudy, EnsembleCurve
-from drcn_lib.study_scores import ImageSet
 
 SHARED: Path = REPO_ROOT.parent / "shared" / "data"
 """The paper's test sets, when ../shared/data is beside the checkout."""
@@ -34,6 +40,9 @@ BASE: dict[str, Any] = {"set": "Set5", "images": 5, "complete": True, "stand_in"
 
 def load_script(folder: str, name: str) -> types.ModuleType:
     """A script of ``benchmarks/`` or ``tools/`` (not packages) imported as a module by path."""
+    folder_path = str(REPO_ROOT / folder)
+    if folder_path not in sys.path:  # as running the script would: its siblings import by name
+        sys.path.insert(0, folder_path)
     spec = importlib.util.spec_from_file_location(name, REPO_ROOT / folder / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

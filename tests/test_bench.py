@@ -86,7 +86,7 @@ def test_the_kernel_ceiling_times_the_convolutions_a_step_makes(strategy):
     import torch
     from torch import nn
 
-    from drcn_lib.flops import drcn_macs_per_pixel
+    drcn_macs_per_pixel = load_script("benchmarks", "flops").drcn_macs_per_pixel
     from drcn_lib.model import DRCN
 
     cc = load_script("benchmarks", "conv_ceiling")
@@ -108,7 +108,7 @@ def test_the_kernel_ceiling_times_the_convolutions_a_step_makes(strategy):
 
 def test_the_kernel_ceiling_adds_up_its_parts():
     from drcn_lib.engine.hardware import Runtime
-    from drcn_lib.flops import drcn_train_step_flops
+    drcn_train_step_flops = load_script("benchmarks", "flops").drcn_train_step_flops
 
     cc = load_script("benchmarks", "conv_ceiling")
     runtime = Runtime("cpu", recon_strategy="loop")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from study_fixtures import BASE, benchmark_study, depth_study, ensemble_curve
 
-from drcn_lib import claims
-from drcn_lib import paper_numbers as paper
-from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, EnsembleStudy
+from drcn_lib.experiments import claims
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.studies import BenchmarkRow, BenchmarkStudy, EnsembleStudy
 
 
 def test_depth_holds_only_when_every_step_rises():
@@ -40,7 +40,7 @@ def test_depth_is_not_checked_when_the_models_trained_differently():
 
 def test_differing_settings_ignores_d_and_stand_ins():
     from drcn_lib.engine.presets import preset
-    from drcn_lib.studies import differing_settings
+    from drcn_lib.experiments.studies import differing_settings
 
     a = {"preset": preset("cpu", recursions=1).as_dict()}
     b = {"preset": preset("cpu", recursions=16).as_dict()}

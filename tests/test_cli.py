@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from drcn_lib import cli
-from drcn_lib.image_io import save_image
+from drcn_lib.protocol.image_io import save_image
 
 ev = importlib.import_module("drcn_lib.evaluate")  # dl re-exports evaluate()
 

@@ -16,8 +16,9 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 from study_fixtures import load_script
 
-from drcn_lib import colab
 from drcn_lib.settings import REPO_ROOT
+
+colab = load_script("tools", "colab")
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

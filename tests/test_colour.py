@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from skimage.color import rgb2ycbcr
 
-from drcn_lib.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
 from drcn_lib.errors import ImageError
+from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
 
 
 def _pixel(r: int, g: int, b: int) -> np.ndarray:

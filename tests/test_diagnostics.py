@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from drcn_lib.diagnostics import gradient_profile, set_recursive_init, training_batch
+from drcn_lib.course.diagnostics import gradient_profile, set_recursive_init, training_batch
 from drcn_lib.model import DRCN, SRCNN
 
 

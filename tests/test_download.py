@@ -14,7 +14,7 @@ import pytest
 from drcn_lib.data import registry
 from drcn_lib.data.download import _target_of, download_set
 from drcn_lib.errors import DataError
-from drcn_lib.image_io import load_image, save_image
+from drcn_lib.protocol.image_io import load_image, save_image
 
 SHARED = Path("/work/shared/data")
 FILES = ("a.png", "b.png", "c.png")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drcn_lib.data.sets import SRPair
 from drcn_lib.errors import DRCNError, ImageError
-from drcn_lib.image_io import save_image
+from drcn_lib.protocol.image_io import save_image
+from drcn_lib.protocol.pairs import SRPair
 
 ev = importlib.import_module("drcn_lib.evaluate")  # dl re-exports evaluate()
 

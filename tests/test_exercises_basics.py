@@ -6,14 +6,14 @@ import math
 
 import pytest
 
-from drcn_lib.exercises.feedback import as_number, as_side
-from drcn_lib.exercises.protocol import (
+from drcn_lib.course.exercises.feedback import as_number, as_side
+from drcn_lib.course.exercises.protocol import (
     benchmark_image_count,
     check_benchmark_image_count,
     check_psnr_of_offset,
     psnr_of_offset,
 )
-from drcn_lib.exercises.recursion import check_embedding_parameters, check_receptive_field
+from drcn_lib.course.exercises.recursion import check_embedding_parameters, check_receptive_field
 
 
 def test_answer_parsing() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from drcn_lib import playground as play
-from drcn_lib.exercises.playground import check_best_recursion
+from drcn_lib.course import playground as play
+from drcn_lib.course.exercises.playground import check_best_recursion
 
 
 def _problem() -> play.Problem:

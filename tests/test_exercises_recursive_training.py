@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drcn_lib.data.sets import benchmark_pair
-from drcn_lib.exercises.recursive_training import (
+from drcn_lib.course.exercises.recursive_training import (
     check_alpha,
     check_ensemble,
     check_gradient_factor,
     check_small_residual,
     small_residual_fraction,
 )
+from drcn_lib.protocol.pairs import benchmark_pair
 
 
 def said(capsys) -> str:

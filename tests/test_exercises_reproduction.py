@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from study_fixtures import BASE, ensemble_curve
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib.exercises.benchmark import check_gain_over_bicubic
-from drcn_lib.exercises.ensemble import check_best_output
-from drcn_lib.exercises.recursion_depth import check_depth_gain
-from drcn_lib.exercises.training import check_per_process_batch
-from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, DepthPoint, DepthStudy, EnsembleStudy
+from drcn_lib.course.exercises.benchmark import check_gain_over_bicubic
+from drcn_lib.course.exercises.ensemble import check_best_output
+from drcn_lib.course.exercises.recursion_depth import check_depth_gain
+from drcn_lib.course.exercises.training import check_per_process_batch
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.studies import (
+    BenchmarkRow,
+    BenchmarkStudy,
+    DepthPoint,
+    DepthStudy,
+    EnsembleStudy,
+)
 
 
 def test_per_process_batch(capsys):

@@ -9,7 +9,7 @@ import pytest
 
 from drcn_lib.data import fallback
 from drcn_lib.errors import DataError
-from drcn_lib.image_io import load_image
+from drcn_lib.protocol.image_io import load_image
 
 
 def test_test_stand_ins_are_uint8_grey_or_rgb_and_disjoint_from_training():

@@ -2,10 +2,15 @@
 
 import pytest
 import torch
+from study_fixtures import load_script
 from torch.utils.flop_counter import FlopCounterMode
 
-from drcn_lib.flops import drcn_forward_flops, drcn_macs_per_pixel, drcn_train_step_flops
 from drcn_lib.model import DRCN
+
+_flops = load_script("benchmarks", "flops")
+drcn_forward_flops = _flops.drcn_forward_flops
+drcn_macs_per_pixel = _flops.drcn_macs_per_pixel
+drcn_train_step_flops = _flops.drcn_train_step_flops
 
 
 def test_hand_count_tiny_model():

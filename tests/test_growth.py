@@ -100,7 +100,7 @@ def _recipes():
 def test_cpu_preset_is_a_recipe_that_was_measured():
     """The `cpu` preset must be one of the logged recipes (all fields but the name and the
     max_minutes safety stop), so that its numbers in the README come from a run of it."""
-    from drcn_lib.training_report import RECIPES_DIR
+    from drcn_lib.experiments.training_report import RECIPES_DIR
 
     cpu = replace(preset("cpu"), name="x", max_minutes=None)
     logged = [n for n, cfg in _recipes().RECIPES.items()
@@ -112,7 +112,7 @@ def test_cpu_preset_is_a_recipe_that_was_measured():
 def test_every_logged_recipe_is_the_config_its_name_says():
     """A recipe's name keeps meaning the run logged under it, whatever the presets become."""
     from drcn_lib.engine.presets import with_defaults
-    from drcn_lib.training_report import RECIPES_DIR
+    from drcn_lib.experiments.training_report import RECIPES_DIR
 
     recipes = _recipes()
     assert recipes.out_dir("f64-adam1e-3-cosine") == RECIPES_DIR / "f64-adam1e-3-cosine"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from drcn_lib.errors import ImageError
-from drcn_lib.image_io import load_image, save_image
+from drcn_lib.protocol.image_io import load_image, save_image
 
 
 def _rgb(h: int = 6, w: int = 8) -> np.ndarray:

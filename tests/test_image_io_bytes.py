@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from drcn_lib.errors import ImageError
-from drcn_lib.image_io import load_image, load_image_bytes
+from drcn_lib.protocol.image_io import load_image, load_image_bytes
 
 
 def _rgb(h: int = 6, w: int = 8) -> np.ndarray:

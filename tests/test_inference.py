@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from drcn_lib.inference import predict_y, receptive_margin
+from drcn_lib.engine.prediction import predict_y, receptive_margin
 from drcn_lib.model import DRCN, SRCNN
 
 

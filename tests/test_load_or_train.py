@@ -13,7 +13,8 @@ from study_fixtures import FAST, use_data
 from drcn_lib.engine.checkpoint import save_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import SMOKE, preset
-from drcn_lib.load_or_train import (
+from drcn_lib.model import DRCN
+from drcn_lib.runs.load_or_train import (
     config_key,
     describe_run,
     for_mode,
@@ -23,7 +24,6 @@ from drcn_lib.load_or_train import (
     slug,
     smoke_variant,
 )
-from drcn_lib.model import DRCN
 
 # drcn_lib re-exports the function ``pretrained``, which hides the module of the same name
 pretrained_mod = importlib.import_module("drcn_lib.pretrained")
@@ -133,7 +133,7 @@ def test_describe_run_handles_partial_sidecars():
 
 def test_stand_in_config_is_the_lessons_short_run() -> None:
     from drcn_lib.engine.presets import preset
-    from drcn_lib.load_or_train import stand_in_config
+    from drcn_lib.runs.load_or_train import stand_in_config
 
     real = stand_in_config(smoke=False)
     assert real == preset("short", steps=200, val_every=200, val_images=None)

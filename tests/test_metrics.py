@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from drcn_lib.colour import to_y
 from drcn_lib.errors import ImageError
-from drcn_lib.metrics import psnr_y, shave, ssim_y
+from drcn_lib.protocol.colour import to_y
+from drcn_lib.protocol.metrics import psnr_y, shave, ssim_y
 
 
 def test_shave_drops_crop_pixels_per_side() -> None:

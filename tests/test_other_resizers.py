@@ -7,14 +7,14 @@ import warnings
 import numpy as np
 import pytest
 
-from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import ImageError
-from drcn_lib.other_resizers import (
+from drcn_lib.protocol.other_resizers import (
     RESIZERS,
     matlab_resize,
     round_trip,
     round_trip_predictor,
 )
+from drcn_lib.protocol.pairs import benchmark_pair
 
 
 def _plane(h: int = 36, w: int = 42, seed: int = 0) -> np.ndarray:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from drcn_lib import paper_numbers as pn
+from drcn_lib.experiments import paper_numbers as pn
 from drcn_lib.settings import REPO_ROOT
 
 SOURCE = REPO_ROOT.parent / "shared" / "PAPER_NUMBERS.md"

@@ -15,9 +15,9 @@ from drcn_lib.data.patches import (
     build_patches,
     load_or_build_patches,
 )
-from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import DataError, ImageError
-from drcn_lib.image_io import save_image
+from drcn_lib.protocol.image_io import save_image
+from drcn_lib.protocol.pairs import benchmark_pair
 
 
 def _image(h: int, w: int, seed: int = 0, grey: bool = False) -> np.ndarray:

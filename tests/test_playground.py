@@ -14,11 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
-from drcn_lib import playground as play
-from drcn_lib.data.sets import benchmark_pair
+from drcn_lib.course import playground as play
 from drcn_lib.errors import CheckpointError, ImageError
-from drcn_lib.image_io import load_image_bytes
 from drcn_lib.model.drcn_arch import DRCN
+from drcn_lib.protocol.image_io import load_image_bytes
+from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.viz import playground_view as view
 from drcn_lib.viz.images import scored_psnr
 from drcn_lib.viz.playground_figure import depth_figure

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from drcn_lib.experiments.training_report import shipped_sidecars
 from drcn_lib.settings import REPO_ROOT
-from drcn_lib.training_report import shipped_sidecars
 
 README = (REPO_ROOT / "README.md").read_text()
 ROW = re.compile(r"^\| ((?:drcn|srcnn)-x\d[-\w]*) \| [^|]* \| \**([\d.]+)\** \| [^|]* \| "

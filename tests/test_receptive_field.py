@@ -7,9 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from drcn_lib.errors import DRCNError
-from drcn_lib.model import DRCN, SRCNN
-from drcn_lib.receptive_field import (
+from drcn_lib.course.receptive_field import (
     conv_depth,
     dependence_map,
     depth_summary,
@@ -19,6 +17,8 @@ from drcn_lib.receptive_field import (
     plain_cnn_parameter_count,
     receptive_field,
 )
+from drcn_lib.errors import DRCNError
+from drcn_lib.model import DRCN, SRCNN
 
 
 def test_paper_statement_20_conv_layers_and_41_by_41_at_16_recursions() -> None:

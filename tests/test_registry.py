@@ -12,7 +12,7 @@ import pytest
 from drcn_lib.data import registry
 from drcn_lib.data.fallback import FallbackDataWarning
 from drcn_lib.errors import DataError, ImageError
-from drcn_lib.image_io import load_image, save_image
+from drcn_lib.protocol.image_io import load_image, save_image
 
 SHARED = Path("/work/shared/data")
 needs_shared = pytest.mark.skipif(not (SHARED / "Set5").is_dir(), reason="no shared/data copy")

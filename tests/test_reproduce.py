@@ -9,11 +9,12 @@ import pytest
 from study_fixtures import FAST as TRAIN_FAST
 from study_fixtures import shrink_image_sets, use_data
 
-from drcn_lib import cli, reproduce, studies
+from drcn_lib import cli
 from drcn_lib.engine.presets import preset
 from drcn_lib.errors import DRCNError
+from drcn_lib.experiments import reproduce, studies
 from drcn_lib.pretrained import REGISTRY
-from drcn_lib.study_models import ALL_NAMES, stand_in_models
+from drcn_lib.runs.study_models import ALL_NAMES, stand_in_models
 
 FAST = {**TRAIN_FAST, "probe": False,
         "allow_fallback": True}  # a checkout without T91 still tests the code path

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from drcn_lib.errors import ImageError
-from drcn_lib.resize import contributions, cubic, imresize, modcrop, resize_matrix, to_uint8
+from drcn_lib.protocol.resize import (
+    contributions,
+    cubic,
+    imresize,
+    modcrop,
+    resize_matrix,
+    to_uint8,
+)
 
 
 def test_cubic_kernel_is_keys_a_minus_half() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drcn_lib.colour import to_y
-from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import ImageError
-from drcn_lib.resize import imresize, modcrop, to_uint8
+from drcn_lib.protocol.colour import to_y
+from drcn_lib.protocol.pairs import benchmark_pair
+from drcn_lib.protocol.resize import imresize, modcrop, to_uint8
 
 
 def _rgb(h: int, w: int, seed: int = 0) -> np.ndarray:

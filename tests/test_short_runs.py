@@ -12,7 +12,7 @@ from drcn_lib.engine.checkpoint import load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import SMOKE
 from drcn_lib.model.factory import build_model
-from drcn_lib.short_runs import (
+from drcn_lib.runs.short_runs import (
     bicubic_val_psnr,
     check_equal_budget,
     compare_runs,

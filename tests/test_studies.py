@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from study_fixtures import SHARED, shrink_image_sets, use_data
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib import studies as st
 from drcn_lib.data.registry import set_status
 from drcn_lib.evaluate import evaluate, model_predictor
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments import studies as st
+from drcn_lib.experiments.scores import ScoreCache
 from drcn_lib.model import DRCN
-from drcn_lib.study_models import BENCHMARK_NAMES, stand_in_models
-from drcn_lib.study_scores import ScoreCache
+from drcn_lib.runs.study_models import BENCHMARK_NAMES, stand_in_models
 
 
 @pytest.fixture(autouse=True)

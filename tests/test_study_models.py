@@ -6,10 +6,10 @@ import importlib
 
 import pytest
 
-from drcn_lib import study_models as sm
 from drcn_lib.engine.checkpoint import save_weights
 from drcn_lib.errors import CheckpointError
 from drcn_lib.model import DRCN, SRCNN
+from drcn_lib.runs import study_models as sm
 
 pretrained = importlib.import_module("drcn_lib.pretrained")  # the package re-exports a function
 

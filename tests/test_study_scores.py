@@ -8,7 +8,7 @@ import pytest
 import torch
 from study_fixtures import SHARED, use_data
 
-from drcn_lib import study_scores as ss
+from drcn_lib.experiments import scores as ss
 from drcn_lib.model import DRCN
 
 

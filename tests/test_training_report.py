@@ -8,10 +8,10 @@ import json
 import pytest
 import torch
 
-from drcn_lib import training_report as tr
 from drcn_lib.engine.checkpoint import save_weights
 from drcn_lib.engine.presets import preset
 from drcn_lib.errors import CheckpointError, DRCNError
+from drcn_lib.experiments import training_report as tr
 from drcn_lib.model import DRCN
 from drcn_lib.viz.training import psnr_minutes_explorer, psnr_minutes_figure
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from drcn_lib.diagnostics import GradientProfile
+from drcn_lib.course.diagnostics import GradientProfile
 from drcn_lib.errors import DRCNError
 from drcn_lib.loss import ALPHA_KINDS, alpha_schedule
 from drcn_lib.viz import curves

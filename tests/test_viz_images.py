@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from matplotlib.patches import Rectangle
 
-from drcn_lib.colour import rgb_to_ycbcr
-from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import ImageError
-from drcn_lib.metrics import psnr_y
-from drcn_lib.resize import to_uint8
+from drcn_lib.protocol.colour import rgb_to_ycbcr
+from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.pairs import benchmark_pair
+from drcn_lib.protocol.resize import to_uint8
 from drcn_lib.viz import images as vi
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from drcn_lib.data.sets import benchmark_pair
+from drcn_lib.course.exercises.recursive_training import small_residual_fraction
 from drcn_lib.errors import DRCNError
-from drcn_lib.exercises.recursive_training import small_residual_fraction
+from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.viz import predictions
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from study_fixtures import BASE, benchmark_study, depth_study, ensemble_curve
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib.data.sets import benchmark_pair
 from drcn_lib.errors import DRCNError
-from drcn_lib.studies import BenchmarkRow, BenchmarkStudy, DepthStudy, EnsembleStudy
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.studies import BenchmarkRow, BenchmarkStudy, DepthStudy, EnsembleStudy
+from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.viz import studies as vs
 
 

@@ -3,7 +3,8 @@
     python tools/add_colab_cell.py notebooks/*.ipynb          # insert or update, then report
     python tools/add_colab_cell.py --check notebooks/*.ipynb  # exit 1 if any is missing/stale
 
-The cell's source is ``drcn_lib.colab.COLAB_CELL``. A notebook whose first cell already is that
+The cell's source is ``COLAB_CELL`` of ``tools/colab.py``. A notebook whose first cell already is
+that
 cell is left byte-for-byte alone; an older version of the cell (recognised by its first line) is
 updated in place; a Colab cell found further down is moved to the top. Nothing else changes:
 the other cells, their outputs and execution counts stay as they are (the new cell has none
@@ -17,8 +18,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-
-from drcn_lib.colab import COLAB_CELL, is_colab_cell
+from colab import COLAB_CELL, is_colab_cell
 
 
 def with_colab_cell(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:

@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 import nbformat
-
-from drcn_lib.notebook_exec import ipc_client
+from notebook_exec import ipc_client
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 

@@ -276,7 +276,7 @@ def _check_candidate(info: SetInfo, file: str, member: _Member, scratch: Path) -
 
     Returns (PNG path of a verified copy, "") or (None, why it was refused).
     """
-    from drcn_lib.image_io import load_image, save_image
+    from drcn_lib.protocol.image_io import load_image, save_image
 
     if member.size > MAX_MEMBER_BYTES:
         return None, f"{member.name}: {member.size} bytes, too large for an image"

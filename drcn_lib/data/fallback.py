@@ -7,7 +7,8 @@ are **not** the paper's images: PSNR/SSIM measured on them cannot be compared wi
 which is why every use warns twice, as a :class:`FallbackDataWarning` and as a printed banner.
 
 The images are written once as PNG under ``data_root()/Fallback/{test,train}/`` so that the rest
-of the course reads them exactly like a real set (paths, :func:`drcn_lib.image_io.load_image`).
+of the course reads them exactly like a real set (paths,
+:func:`drcn_lib.protocol.image_io.load_image`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def fallback_set(
 ) -> list[Path]:
     """Sorted PNG paths of the stand-in set for ``role``, written on first use.
 
-    Each PNG is written atomically by :func:`drcn_lib.image_io.save_image`. With ``warn=True``
+    Each PNG is written atomically by :func:`drcn_lib.protocol.image_io.save_image`. With
+    ``warn=True``
     (the default) it warns with :class:`FallbackDataWarning` and prints
     a banner saying these are not the paper's images; ``reason`` says why the real set was not
     used.
@@ -108,7 +110,9 @@ def fallback_set(
     names = sorted(_table(role))
     paths = [folder / f"{n}.png" for n in names]
     if not all(p.is_file() for p in paths):
-        from drcn_lib.image_io import save_image  # writes atomically (temp name, then rename)
+        from drcn_lib.protocol.image_io import (
+            save_image,  # writes atomically (temp name, then rename)
+        )
 
         folder.mkdir(parents=True, exist_ok=True)
         for name, img in fallback_images(role).items():

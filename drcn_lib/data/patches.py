@@ -2,7 +2,8 @@
 
 Kim, Lee & Lee (CVPR 2016) train on the 91 images of ``T91`` cut into 41 x 41
 patches with stride 21. For each training image and scale ``s`` we call
-:func:`drcn_lib.data.sets.benchmark_pair` (so training inputs are made exactly like test inputs:
+:func:`drcn_lib.protocol.pairs.benchmark_pair` (so training inputs are made exactly like test
+inputs:
 modcrop, MATLAB bicubic down by ``1/s`` and back up, Y of MATLAB ``rgb2ycbcr``) and take the same
 ``P x P`` window from the bicubic-upsampled Y (the input ``x``) and the HR Y (the target ``y``).
 Windows start at 0, stride, 2 stride, ... and must fit inside the image; nothing is padded.
@@ -121,7 +122,7 @@ def _count(length: int, patch: int, stride: int) -> int:
 
 
 def _load(images: Sequence[Path | np.ndarray]) -> list[tuple[str, np.ndarray]]:
-    from drcn_lib.image_io import load_image
+    from drcn_lib.protocol.image_io import load_image
 
     loaded = []
     for i, item in enumerate(images):
@@ -144,8 +145,8 @@ def build_patches(
     Images too small for one patch at some scale are skipped with a :class:`SkippedImageWarning`
     naming them; if no patch at all can be cut, :class:`ImageError` says why.
     """
-    from drcn_lib.data.sets import benchmark_pair
-    from drcn_lib.resize import imresize
+    from drcn_lib.protocol.pairs import benchmark_pair
+    from drcn_lib.protocol.resize import imresize
 
     if images is None:
         images = find_set(spec.set_name)
@@ -206,12 +207,12 @@ def build_patches(
 
 def _protocol_fingerprint() -> str:
     """sha256 of the source of every module that decides what a patch holds."""
-    import drcn_lib.colour
-    import drcn_lib.data.sets
-    import drcn_lib.resize
+    import drcn_lib.protocol.colour
+    import drcn_lib.protocol.pairs
+    import drcn_lib.protocol.resize
 
     h = hashlib.sha256()
-    for mod in (drcn_lib.resize, drcn_lib.colour, drcn_lib.data.sets):
+    for mod in (drcn_lib.protocol.resize, drcn_lib.protocol.colour, drcn_lib.protocol.pairs):
         h.update(Path(mod.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()

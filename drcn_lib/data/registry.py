@@ -230,7 +230,7 @@ def verify_set(name: str, data_root: Path | None = None) -> list[str]:
     A file whose bytes match ``MANIFEST.tsv`` passes at once; otherwise it is decoded and its
     shape and pixel sha256 are compared with ``PIXELS.tsv``, so a re-encoded PNG passes too.
     """
-    from drcn_lib.image_io import load_image  # the one image reader of the course
+    from drcn_lib.protocol.image_io import load_image  # the one image reader of the course
 
     info = get_set(name)
     folder = set_dir(info.name, data_root)
@@ -265,7 +265,8 @@ def find_set(
     data_root: Path | None = None,
     download_from: str | Path | None = None,
 ) -> list[Path]:
-    """The sorted image paths of set ``name``, ready for :func:`drcn_lib.image_io.load_image`.
+    """The sorted image paths of set ``name``, ready for
+    :func:`drcn_lib.protocol.image_io.load_image`.
 
     ``verify=True`` also checks every pixel checksum (:func:`verify_set`). If the set is missing
     or incomplete and ``download_from`` is given, it is fetched from there first

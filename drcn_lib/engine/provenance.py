@@ -13,7 +13,8 @@ import torch
 from drcn_lib.engine.hardware import _cpu_name, cpu_capability
 from drcn_lib.settings import REPO_ROOT
 
-#: Tracked files that do not make a commit "+dirty": ``python -m drcn_lib.reproduce --train``
+#: Tracked files that do not make a commit "+dirty": ``python -m drcn_lib.experiments.reproduce
+#: --train``
 #: ships each model into them while the next one trains, and ``make bench`` rewrites its results
 #: files, so a second bench run in one checkout would otherwise call the first one's output a
 #: change of code; no training or timing reads them.

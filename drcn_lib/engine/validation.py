@@ -9,11 +9,11 @@ import torch
 from torch import nn
 
 from drcn_lib.data.registry import find_set
-from drcn_lib.data.sets import SRPair, benchmark_pair
-from drcn_lib.image_io import load_image
-from drcn_lib.inference import predict_y
-from drcn_lib.metrics import psnr_y
-from drcn_lib.resize import to_uint8
+from drcn_lib.engine.prediction import predict_y
+from drcn_lib.protocol.image_io import load_image
+from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
+from drcn_lib.protocol.resize import to_uint8
 
 
 @dataclass

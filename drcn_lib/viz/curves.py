@@ -1,10 +1,10 @@
 """Curves of training: loss and validation PSNR, the alpha schedule, gradients per recursion.
 
-Inputs are what the engine and :mod:`drcn_lib.diagnostics` produce:
+Inputs are what the engine and :mod:`drcn_lib.course.diagnostics` produce:
 
 * a run is a :class:`~drcn_lib.engine.loop.TrainResult` or its ``history`` dict
   ``{"train": [{"step", "loss", "l1", "l2", "alpha", ...}], "val": [{"step", "psnr", ...}]}``;
-* a gradient profile is a :class:`~drcn_lib.diagnostics.GradientProfile` or an array of norms
+* a gradient profile is a :class:`~drcn_lib.course.diagnostics.GradientProfile` or an array of norms
   indexed by recursion d = 1..D.
 
 Every function returns a :class:`matplotlib.figure.Figure` detached from pyplot
@@ -22,7 +22,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from drcn_lib.diagnostics import GradientProfile, gradient_profile, set_recursive_init
+from drcn_lib.course.diagnostics import GradientProfile, gradient_profile, set_recursive_init
 from drcn_lib.errors import DRCNError
 from drcn_lib.loss import ALPHA_KINDS, alpha_schedule
 from drcn_lib.model.drcn_arch import DRCN

@@ -3,7 +3,7 @@
 Every lesson compares images the same way, so the drawing lives here once:
 
 * :func:`show_images`: a row of images with the same zoomed crop under each (red box above);
-* :func:`show_pair`: one :class:`~drcn_lib.data.sets.SRPair` as HR | LR | bicubic (+ any model
+* :func:`show_pair`: one :class:`~drcn_lib.protocol.pairs.SRPair` as HR | LR | bicubic (+ any model
   predictions), each titled with its PSNR as the benchmark scores it;
 * :func:`difference_map`: prediction minus target in grey levels, with the shaved border marked;
 * :func:`show_ycbcr`: the Y, Cb, Cr planes of an RGB image (why DRCN works on Y);
@@ -26,11 +26,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from drcn_lib.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
-from drcn_lib.data.sets import SRPair, benchmark_pair
 from drcn_lib.errors import ImageError
-from drcn_lib.metrics import psnr_y
-from drcn_lib.resize import imresize, to_uint8
+from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
+from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
+from drcn_lib.protocol.resize import imresize, to_uint8
 from drcn_lib.viz.figures import hide_ticks, new_figure
 
 Box = tuple[int, int, int, int]

@@ -1,6 +1,7 @@
 """The playground's figure: DRCN's output at recursion d beside bicubic and the ground truth.
 
-:func:`depth_figure` draws one output y_d of a prediction (:func:`drcn_lib.playground.run_model`:
+:func:`depth_figure` draws one output y_d of a prediction
+(:func:`drcn_lib.course.playground.run_model`:
 one forward pass holds y_1..y_D and the ensemble) in two rows: the whole images on top, the same
 zoomed crop below (red box), and a difference map ``y_d - bicubic`` in grey levels, i.e. the
 detail recursion d adds to the bicubic input. The colour range of that map is fixed per image
@@ -20,8 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from drcn_lib.course.playground import Prediction, Problem, depths, psnrs, to_rgb
 from drcn_lib.errors import ImageError
-from drcn_lib.playground import Prediction, Problem, depths, psnrs, to_rgb
 from drcn_lib.viz.figures import hide_ticks, new_figure
 from drcn_lib.viz.images import Box, crop, detail_box
 
@@ -65,11 +66,11 @@ def depth_figure(
     """Bicubic | y_d | ground truth (mode "shrink" only) | y_d - bicubic, whole and zoomed.
 
     Args:
-        problem: the image's :class:`~drcn_lib.playground.Problem`.
+        problem: the image's :class:`~drcn_lib.course.playground.Problem`.
         pred: ``{"ensemble": ..., 1: y_1, ..., D: y_D}`` (float64 HxW, [0, 255]).
         d: which output to show, 1..D.
         box: the zoom window (top, left, height, width); default :func:`zoom_box`.
-        scores: :func:`drcn_lib.playground.psnrs` when already computed.
+        scores: :func:`drcn_lib.course.playground.psnrs` when already computed.
         limit: colour range of the difference maps (default :func:`difference_limit`).
     """
     if d not in pred:

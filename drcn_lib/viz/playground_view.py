@@ -8,7 +8,8 @@
     PSNR line (CSS class drcn-psnr)          download links
     picture: the figure (drcn_lib.viz.playground_figure.depth_figure) as a PNG Image widget
 
-Changing the image, scale or mode runs ONE forward pass (:func:`drcn_lib.playground.run_model`);
+Changing the image, scale or mode runs ONE forward pass
+(:func:`drcn_lib.course.playground.run_model`);
 moving the depth slider only redraws from the stored outputs, so it is instant. Every callback
 is a public method (``load_sample``, ``load_upload``, ``set_scale``, ``set_mode``, ``show``)
 that tests call without a browser; the widget events only forward to them. At this boundary,
@@ -33,9 +34,9 @@ import ipywidgets as widgets
 import numpy as np
 from torch import nn
 
-from drcn_lib import playground as play
+from drcn_lib.course import playground as play
 from drcn_lib.errors import DRCNError
-from drcn_lib.image_io import load_image
+from drcn_lib.protocol.image_io import load_image
 from drcn_lib.viz.playground_figure import depth_figure, difference_limit, figure_png, zoom_box
 
 ModelFor = Callable[[int], tuple[nn.Module, str]]
@@ -120,7 +121,7 @@ class Playground(widgets.VBox):
         self._recompute()
 
     def set_mode(self, mode: str) -> None:
-        """Change the reading of the image (a key of :data:`drcn_lib.playground.MODES`)."""
+        """Change the reading of the image (a key of :data:`drcn_lib.course.playground.MODES`)."""
         self._sync(self.mode, value=mode)
         self._recompute()
 
@@ -216,7 +217,7 @@ class Playground(widgets.VBox):
 
 
 def sample_paths(paths: list[Path] | tuple[Path, ...]) -> dict[str, Path]:
-    """The Set5 samples of :data:`drcn_lib.playground.SAMPLES` found in ``paths`` (by file
+    """The Set5 samples of :data:`drcn_lib.course.playground.SAMPLES` found in ``paths`` (by file
     stem), in that order; if none is there (the scikit-image stand-ins), every path except
     lenna's."""
     by_stem = {Path(p).stem: Path(p) for p in paths}

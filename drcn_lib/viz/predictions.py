@@ -1,8 +1,9 @@
 """DRCN's predictions on one image: each y_d, the ensemble, the ground truth, and their errors.
 
-Inputs: ``pred`` is what :func:`drcn_lib.inference.predict_y` returns for one image, ONE forward
+Inputs: ``pred`` is what :func:`drcn_lib.engine.prediction.predict_y` returns for one image, ONE
+forward
 pass holding everything: ``{"ensemble": ..., 1: y_1, ..., D: y_D}``, float64 HxW Y planes in
-[0, 255] on the HR grid; ``pair`` is the image's :class:`~drcn_lib.data.sets.SRPair`. PSNRs are
+[0, 255] on the HR grid; ``pair`` is the image's :class:`~drcn_lib.protocol.pairs.SRPair`. PSNRs are
 scored as the benchmark does (:func:`drcn_lib.viz.images.scored_psnr`: ``uint8()`` first, ``scale``
 pixels shaved), so they match :func:`drcn_lib.evaluate.evaluate`.
 
@@ -21,8 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from drcn_lib.data.sets import SRPair
 from drcn_lib.errors import DRCNError
+from drcn_lib.protocol.pairs import SRPair
 from drcn_lib.viz.curves import draw_val_psnr
 from drcn_lib.viz.figures import hide_ticks, new_figure
 from drcn_lib.viz.images import Box, crop, detail_box, scored_psnr, to_display
@@ -45,7 +46,7 @@ def mean_output_psnrs(model: Any, pairs: Sequence[SRPair], device: str = "cpu",
                       tile: int | None = 256) -> dict[Any, float]:
     """Mean over ``pairs`` of :func:`output_psnrs`: each y_d and the ensemble, one forward pass
     per image; the same numbers as :func:`drcn_lib.evaluate.evaluate` gives for a set."""
-    from drcn_lib.inference import predict_y
+    from drcn_lib.engine.prediction import predict_y
 
     if not pairs:
         raise DRCNError("mean_output_psnrs needs at least one image pair")

@@ -22,15 +22,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
-from drcn_lib.colour import to_y
-from drcn_lib.errors import DRCNError
-from drcn_lib.model.subnets import InferenceNet
-from drcn_lib.receptive_field import (
+from drcn_lib.course.receptive_field import (
     conv_depth,
     drcn_parameter_count,
     plain_cnn_parameter_count,
     receptive_field,
 )
+from drcn_lib.errors import DRCNError
+from drcn_lib.model.subnets import InferenceNet
+from drcn_lib.protocol.colour import to_y
 from drcn_lib.viz.figures import hide_ticks, new_figure
 from drcn_lib.viz.images import detail_box, to_display
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer

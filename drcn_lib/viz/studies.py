@@ -1,6 +1,7 @@
 """Figures and tables of the reproduction studies: ours beside the paper's, always labelled.
 
-Inputs are the records of :mod:`drcn_lib.studies`. In every figure our measurements are solid
+Inputs are the records of :mod:`drcn_lib.experiments.studies`. In every figure our measurements are
+solid
 lines or solid bars and the paper's values (Kim, Lee & Lee, CVPR 2016) are dashed or hatched
 and carry "paper" in their label; titles state what OUR numbers show, computed from them, so a
 result that disagrees with the paper gets a title that says so. Tables are Markdown strings
@@ -15,10 +16,10 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib.data.sets import SRPair
 from drcn_lib.errors import DRCNError
-from drcn_lib.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
+from drcn_lib.protocol.pairs import SRPair
 from drcn_lib.viz.figures import new_figure
 from drcn_lib.viz.images import scored_psnr, show_pair
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer

@@ -2,7 +2,8 @@
 
 Lesson 08 asks which recipe reaches a given PSNR first on a laptop CPU, so the x axis is the
 engine's training wall time (``seconds`` of each validation row, validation time included),
-not the step. Runs are anything :func:`drcn_lib.training_report.val_rows` reads: a history
+not the step. Runs are anything :func:`drcn_lib.experiments.training_report.val_rows` reads: a
+history
 dict, a sidecar with ``val_curve``, a ``TrainResult``.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from drcn_lib.errors import DRCNError
-from drcn_lib.training_report import psnr_minutes
+from drcn_lib.experiments.training_report import psnr_minutes
 from drcn_lib.viz.figures import new_figure
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer
 

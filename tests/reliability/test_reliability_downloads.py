@@ -26,7 +26,7 @@ import pytest
 from drcn_lib.data import registry
 from drcn_lib.data.download import download_set
 from drcn_lib.errors import DataError
-from drcn_lib.image_io import save_image
+from drcn_lib.protocol.image_io import save_image
 
 FAMILY = "downloads"
 FILES = ("a.png", "b.png", "c.png")

@@ -25,11 +25,11 @@ import torch
 from PIL import Image
 
 from drcn_lib.data.patches import PatchSpec, SkippedImageWarning, build_patches
-from drcn_lib.data.sets import benchmark_pair
+from drcn_lib.engine.prediction import predict_y
 from drcn_lib.errors import DRCNError, ImageError
-from drcn_lib.image_io import load_image
-from drcn_lib.inference import predict_y
 from drcn_lib.model import DRCN
+from drcn_lib.protocol.image_io import load_image
+from drcn_lib.protocol.pairs import benchmark_pair
 
 FAMILY = "bad images"
 SCALE = 3

@@ -3,25 +3,36 @@
 A learner often runs "Run All" twice without restarting. Each lesson ``notebooks/NN_*.ipynb``
 is executed top to bottom in smoke mode (``DRCN_SMOKE=1``), then again in the *same* kernel;
 both runs must finish without an error (a second ``train()`` into the same folder, a list that
-keeps growing, a seed set only once) and every cell marked ``# NBVAL_CHECK_OUTPUT`` must print
+keeps growing, a seed set only once) and every cell tagged ``nbval-check-output`` must print
 the same text both times. A synthetic notebook with a counter shows the check can fail.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-from drcn_lib.notebook_exec import ipc_client
 from drcn_lib.settings import REPO_ROOT
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 
+
+def _tool(name: str):  # noqa: ANN202 - a module
+    """A module of ``tools/`` (not a package), loaded by path."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ipc_client = _tool("notebook_exec").ipc_client
+
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-MARK = "# NBVAL_CHECK_OUTPUT"
+TAG = "nbval-check-output"  # nbval compares these cells' outputs, so they must not drift
 CELL_TIMEOUT_S = 300
 
 
@@ -43,7 +54,8 @@ def run_twice(path: Path) -> list[tuple[int, str, str]]:
     cell marked ``# NBVAL_CHECK_OUTPUT`` whose text differs. A cell error raises
     ``nbclient.exceptions.CellExecutionError`` naming the cell."""
     nb = nbformat.read(path, as_version=4)
-    checked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARK in c.source]
+    checked = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and TAG in c.metadata.get("tags", [])]
     runs: list[dict[int, str]] = []
     with ipc_client(nb, path.parent, CELL_TIMEOUT_S) as client, client.setup_kernel():
         for _ in range(2):
@@ -68,8 +80,9 @@ def test_the_rerun_check_sees_state_that_piles_up(tmp_path: Path, smoke_kernel_e
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("seen = globals().get('seen', []) + [1]"),
-        nbformat.v4.new_code_cell(f"{MARK}\nlen(seen)"),
-        nbformat.v4.new_code_cell(f"{MARK}\nimport random\nrandom.seed(0)\nrandom.random()"),
+        nbformat.v4.new_code_cell("len(seen)", metadata={"tags": [TAG]}),
+        nbformat.v4.new_code_cell("import random\nrandom.seed(0)\nrandom.random()",
+                                  metadata={"tags": [TAG]}),
     ]
     path = tmp_path / "counter.ipynb"
     nbformat.write(nb, path)

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drcn_lib.colour import rgb_to_ycbcr, to_y
 from drcn_lib.errors import ImageError
-from drcn_lib.resize import imresize, modcrop, to_uint8
+from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y
+from drcn_lib.protocol.resize import imresize, modcrop, to_uint8
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +86,8 @@ def benchmark_pair(hr: np.ndarray, scale: int, name: str = "") -> SRPair:
     """Make the super-resolution problem for ``hr`` at ``scale`` exactly as the benchmark does.
 
     Args:
-        hr: ground truth, uint8 HxW greyscale or HxWx3 RGB (``drcn_lib.image_io.load_image``).
+        hr: ground truth, uint8 HxW greyscale or HxWx3 RGB
+        (``drcn_lib.protocol.image_io.load_image``).
             Never modified.
         scale: integer upscaling factor (2, 3 and 4 in the paper).
         name: optional label stored on the pair.

@@ -1,7 +1,8 @@
 """PSNR and SSIM on the Y channel, with the border shaved: the numbers in DRCN's Table 2.
 
 The protocol (SRCNN, VDSR and DRCN's MATLAB scripts): convert both images to Y
-(``drcn_lib.colour.to_y``), drop ``crop`` = scale pixels on every side (bicubic and the network
+(``drcn_lib.protocol.colour.to_y``), drop ``crop`` = scale pixels on every side (bicubic and the
+network
 both see the image edge there), then
 
 * PSNR = 10 log10(255^2 / MSE) on the remaining pixels, as a float in dB;
@@ -21,8 +22,8 @@ import math
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from drcn_lib.colour import to_y
 from drcn_lib.errors import ImageError
+from drcn_lib.protocol.colour import to_y
 
 #: Wang et al.'s SSIM constants and window, as used by the SR benchmark scripts.
 SSIM_SIGMA = 1.5
@@ -53,7 +54,7 @@ def _y_pair(sr: np.ndarray, hr: np.ndarray, crop: int) -> tuple[np.ndarray, np.n
     if a.shape != b.shape:
         raise ImageError(
             f"sr and hr must have the same shape; got sr {a.shape} and hr {b.shape} "
-            "(crop both to a multiple of the scale with drcn_lib.resize.modcrop)"
+            "(crop both to a multiple of the scale with drcn_lib.protocol.resize.modcrop)"
         )
     return shave(to_y(a), crop), shave(to_y(b), crop)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drcn_lib.studies import EnsembleStudy
+from drcn_lib.experiments.studies import EnsembleStudy
 
 
 def check_best_output(answer: object, study: EnsembleStudy, scale: int = 3) -> bool:

@@ -2,14 +2,14 @@
 
 ``check_embedding_parameters(answer, filters)`` and ``check_receptive_field(answer, recursions)``
 print right or wrong with the reasoning and return a bool. Expected values come from the
-library (a built :class:`~drcn_lib.model.EmbeddingNet`, :mod:`drcn_lib.receptive_field`).
+library (a built :class:`~drcn_lib.model.EmbeddingNet`, :mod:`drcn_lib.course.receptive_field`).
 """
 
 from __future__ import annotations
 
-from drcn_lib.exercises.feedback import as_number, as_side, verdict
+from drcn_lib.course.exercises.feedback import as_number, as_side, verdict
+from drcn_lib.course.receptive_field import conv_depth, receptive_field
 from drcn_lib.model.subnets import EmbeddingNet
-from drcn_lib.receptive_field import conv_depth, receptive_field
 
 
 def embedding_parameters(filters: int, channels: int = 1) -> int:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drcn_lib import paper_numbers as paper
-from drcn_lib.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
-from drcn_lib.study_models import DEPTHS, SCALES, SRCNN_NAME
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
+from drcn_lib.runs.study_models import DEPTHS, SCALES, SRCNN_NAME
 
 HOLDS, FAILS, NOT_CHECKED = "HOLDS", "DOES NOT HOLD", "NOT CHECKED"
 

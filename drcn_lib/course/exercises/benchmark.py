@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drcn_lib.studies import BenchmarkStudy
+from drcn_lib.experiments.studies import BenchmarkStudy
 
 TOLERANCE_DB = 0.05
 

@@ -7,7 +7,8 @@ differs from OpenCV's ``cvtColor(..., COLOR_RGB2YCrCb)`` (full swing, other chan
 
 Convention: inputs are RGB (never BGR) in [0, 255], uint8 or float ("MATLAB double of a uint8
 image"); outputs are float64 in the same [0, 255] units, unrounded. Quantising Y to uint8 is a
-separate, explicit step (``drcn_lib.resize.to_uint8``) because the benchmark protocol decides it.
+separate, explicit step (``drcn_lib.protocol.resize.to_uint8``) because the benchmark protocol
+decides it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def ycbcr_to_rgb(img: np.ndarray) -> np.ndarray:
     """Inverse of ``rgb_to_ycbcr``: float64 YCbCr in [0, 255] units -> float64 RGB in [0, 255].
 
     Not clipped: a super-resolved Y can leave [16, 235], and the caller decides whether to clip
-    (``drcn_lib.resize.to_uint8`` does, for display). Matches MATLAB ``255 * ycbcr2rgb(x / 255)``.
+    (``drcn_lib.protocol.resize.to_uint8`` does, for display). Matches MATLAB ``255 * ycbcr2rgb(x /
+    255)``.
     """
     ycc = _as_rgb(img, "ycbcr_to_rgb")
     return (ycc - _OFFSET) @ np.linalg.inv(_RGB_TO_YCBCR).T * 255.0

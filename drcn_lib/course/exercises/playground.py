@@ -1,7 +1,7 @@
 """Exercise of lesson 12 (the playground): find the best single output y_d by moving the slider.
 
 The expected answer is measured, not stored: it comes from the learner's own forward pass and
-image (:func:`drcn_lib.playground.psnrs`), so it holds for any model and any image.
+image (:func:`drcn_lib.course.playground.psnrs`), so it holds for any model and any image.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from drcn_lib.exercises.feedback import as_number, verdict
-from drcn_lib.playground import Prediction, Problem, depths, psnrs
+from drcn_lib.course.exercises.feedback import as_number, verdict
+from drcn_lib.course.playground import Prediction, Problem, depths, psnrs
 
 #: Outputs within this many dB of the best count as right: the slider shows two decimals.
 TIE_DB = 0.005

@@ -31,10 +31,10 @@ from drcn_lib.engine.loop import TrainResult
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import CHECKPOINT
 from drcn_lib.engine.validation import Validator
-from drcn_lib.load_or_train import finished_result, for_mode, run_dir, train_or_reuse
-from drcn_lib.metrics import psnr_y
 from drcn_lib.model.factory import build_model
-from drcn_lib.resize import to_uint8
+from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.resize import to_uint8
+from drcn_lib.runs.load_or_train import finished_result, for_mode, run_dir, train_or_reuse
 
 # Fields that must be equal across the runs of one comparison: the training budget and data.
 EQUAL_FIELDS: tuple[str, ...] = (
@@ -69,7 +69,7 @@ def compare_runs(
 ) -> dict[str, TrainResult]:
     """Train (or reuse) one run per labelled configuration; results in the same order.
 
-    In smoke mode each configuration is first shrunk by :func:`drcn_lib.load_or_train.for_mode`
+    In smoke mode each configuration is first shrunk by :func:`drcn_lib.runs.load_or_train.for_mode`
     (the compared switches survive). Folders: ``<runs>/<label>-<config hash>``.
     ``train_kwargs`` go to :func:`drcn_lib.engine.train` (``dtype``, ``probe``, ...).
     """

@@ -3,7 +3,7 @@ the ensemble of recursive supervision, the residual the skip connection leaves, 
 schedule.
 
 Each ``check_...`` prints ``Right: ...`` or ``Not yet: ...`` with the reasoning and returns a
-bool (:mod:`drcn_lib.exercises.feedback`). Expected values come from the library itself
+bool (:mod:`drcn_lib.course.exercises.feedback`). Expected values come from the library itself
 (:func:`drcn_lib.loss.alpha_schedule`, the prediction dict of :func:`drcn_lib.predict_y`).
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from drcn_lib.data.sets import SRPair
-from drcn_lib.exercises.feedback import as_number, verdict
+from drcn_lib.course.exercises.feedback import as_number, verdict
 from drcn_lib.loss import alpha_schedule
+from drcn_lib.protocol.pairs import SRPair
 
 
 def _close(value: float | None, expected: float, rel: float = 0.02, abs_: float = 1e-3) -> bool:

@@ -1,8 +1,7 @@
 """Reproduce the paper's results with our own weights: train them, then measure and report.
 
-    python -m drcn_lib.reproduce --train            # train every registry model not shipped yet
-    python -m drcn_lib.reproduce                    # studies -> results/RESULTS.md + figures
-    drcn reproduce [--train] [--out results/]       # the same from the drcn command
+    drcn reproduce --train              # train every registry model not shipped yet
+    drcn reproduce [--out results/]     # studies -> results/RESULTS.md + figures
 
 ``--train`` trains the models of :data:`drcn_lib.pretrained.REGISTRY` one at a time with the
 ``cpu`` preset (:func:`drcn_lib.engine.train`) into ``runs/<name>``, resuming a killed run, and
@@ -15,11 +14,13 @@ that its cosine schedule ends when its time does, a short timed probe first size
 SRCNN the same; the seven models together took about 78 minutes there (each sidecar, and the
 training-cost table of RESULTS.md, holds the measured time). On a GPU the same command trains
 there by itself (``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m
-drcn_lib.reproduce --train`` each DRCN model trains data-parallel (SRCNN's timing plan is made
+drcn_lib.experiments.reproduce --train`` each DRCN model trains data-parallel (SRCNN's timing plan
+is made
 on one process).
 
-Without ``--train`` it runs the three studies of lessons 09-11 (:mod:`drcn_lib.studies`) on the
-shipped weights, checks the claims (:mod:`drcn_lib.claims`) and writes into ``--out``:
+Without ``--train`` it runs the three studies of lessons 09-11
+(:mod:`drcn_lib.experiments.studies`) on the
+shipped weights, checks the claims (:mod:`drcn_lib.experiments.claims`) and writes into ``--out``:
 ``depth.png``, ``ensemble.png``, ``benchmark_x{2,3,4}.png``, ``results.json`` (every record) and
 ``RESULTS.md`` (our numbers beside the paper's, labelled). Missing weights are listed with the
 command that trains them; nothing is faked.
@@ -71,7 +72,7 @@ def budget_seconds(runs: Path, weights_dir: Path) -> float:
     raise DRCNError(
         f"srcnn-x3 trains for the wall time of {SRCNN_BUDGET_FROM}, whose sidecar is in neither "
         f"{weights_dir} nor {runs / SRCNN_BUDGET_FROM}; train it first: python -m "
-        f"drcn_lib.reproduce --train --only {SRCNN_BUDGET_FROM}")
+        f"drcn_lib.experiments.reproduce --train --only {SRCNN_BUDGET_FROM}")
 
 
 def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
@@ -89,7 +90,7 @@ def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
         return json.loads(plan_file.read_text())
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # each rank would time its own plan
         raise DRCNError("srcnn-x3's plan is timed on one process: run python -m "
-                        "drcn_lib.reproduce --train --only srcnn-x3 without torchrun")
+                        "drcn_lib.experiments.reproduce --train --only srcnn-x3 without torchrun")
     probe_dir = runs / "srcnn-x3-probe"
     shutil.rmtree(probe_dir, ignore_errors=True)
     probe_cfg = replace(cfg, steps=probe_steps, val_every=probe_steps, max_minutes=None)
@@ -142,7 +143,7 @@ def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None
     if not done:
         log(f"{name}: training ({cfg.steps} steps"
             + (f", at most {cfg.max_minutes:.1f} min" if cfg.max_minutes else "") + f") in {out}")
-        command = (f"python -m drcn_lib.reproduce --train --only {name}  (= drcn train "
+        command = (f"python -m drcn_lib.experiments.reproduce --train --only {name}  (= drcn train "
                    f"{' '.join(spec.train_args())} --out runs/{name} --resume --no-fallback"
                    + (f" --steps {cfg.steps} --set max_minutes={cfg.max_minutes}"
                       if cfg.max_minutes else "") + ")")
@@ -209,14 +210,14 @@ def run_studies(
     device: str = "cpu",
     cache: Any = None,
     log: Log = print,
-    command: str = "python -m drcn_lib.reproduce",
+    command: str = "python -m drcn_lib.experiments.reproduce",
 ) -> Reproduction:
     """Run the depth, ensemble and benchmark studies, check the claims, write the report."""
-    from drcn_lib import claims
-    from drcn_lib import studies as st
     from drcn_lib.engine.provenance import git_commit, hardware
-    from drcn_lib.results_report import results_markdown, save_figures
-    from drcn_lib.study_models import ALL_NAMES, shipped_models
+    from drcn_lib.experiments import claims
+    from drcn_lib.experiments import studies as st
+    from drcn_lib.experiments.report import results_markdown, save_figures
+    from drcn_lib.runs.study_models import ALL_NAMES, shipped_models
 
     commit = git_commit()  # before this run rewrites the tracked files in results/ (no "+dirty")
     models = shipped_models(ALL_NAMES, device=device) if models is None else models
@@ -249,7 +250,7 @@ def run_studies(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``python -m drcn_lib.reproduce`` and ``drcn reproduce``."""
+    """The options of ``python -m drcn_lib.experiments.reproduce`` and ``drcn reproduce``."""
     p.add_argument("--train", action="store_true",
                    help="train (cpu preset) and ship every registry model not shipped yet")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
@@ -289,26 +290,26 @@ def command_of(prog: str, args: argparse.Namespace) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m drcn_lib.reproduce",
+    parser = argparse.ArgumentParser(prog="python -m drcn_lib.experiments.reproduce",
                                      description=__doc__.splitlines()[0])
     add_arguments(parser)
     return parser
 
 
 def run(args: argparse.Namespace, log: Log = print,
-        command: str = "python -m drcn_lib.reproduce") -> int:
+        command: str = "python -m drcn_lib.experiments.reproduce") -> int:
     """Do what ``args`` asks (``command``: how it was invoked, for the report); exit code."""
     from drcn_lib.engine.hardware import pick_device
 
     if args.train:
         train_missing(args.only, force=args.force, runs=args.runs, log=log,
                       device=args.device)
-        log("done; now run: python -m drcn_lib.reproduce   (studies and RESULTS.md)")
+        log("done; now run: python -m drcn_lib.experiments.reproduce   (studies and RESULTS.md)")
         return 0
     if args.only or args.force:
         raise DRCNError("--only and --force only apply with --train")
-    from drcn_lib.study_models import ALL_NAMES, stand_in_models
-    from drcn_lib.study_scores import ScoreCache
+    from drcn_lib.experiments.scores import ScoreCache
+    from drcn_lib.runs.study_models import ALL_NAMES, stand_in_models
 
     models = stand_in_models(ALL_NAMES) if args.stand_ins else None
     run_studies(args.out, models=models, sets=args.sets, limit=args.limit,
@@ -320,7 +321,7 @@ def run(args: argparse.Namespace, log: Log = print,
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args, command=command_of("python -m drcn_lib.reproduce", args))
+        return run(args, command=command_of("python -m drcn_lib.experiments.reproduce", args))
     except DRCNError as err:
         print(f"reproduce: error: {err}", file=sys.stderr)
         return 2

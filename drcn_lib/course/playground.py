@@ -6,17 +6,20 @@ module; the figures live in the widget module, so this one needs no matplotlib.
 A photo can be read two ways, and the playground offers both, clearly labelled (:data:`MODES`):
 
 * ``"shrink"``: the photo is the ground truth (HR). It is shrunk by the scale and enlarged back
-  exactly as the benchmark does (:func:`drcn_lib.data.sets.benchmark_pair`), so PSNR against the
+  exactly as the benchmark does (:func:`drcn_lib.protocol.pairs.benchmark_pair`), so PSNR against
+  the
   photo can be measured, as in the paper's tables;
 * ``"enlarge"``: the photo is the low-resolution input. Its Y is enlarged ``scale`` times by
   MATLAB bicubic and DRCN restores detail on that grid. There is no ground truth, so no PSNR:
   this is what super-resolution is used for, and what cannot be scored.
 
 All images are numpy arrays in [0, 255] units: uploads decode to uint8 HxW or HxWx3 RGB
-(:func:`drcn_lib.image_io.load_image_bytes`, EXIF orientation applied); Y planes are float64
-HxW on the output (HR) grid. One forward pass of :func:`drcn_lib.inference.predict_y` returns
+(:func:`drcn_lib.protocol.image_io.load_image_bytes`, EXIF orientation applied); Y planes are
+float64
+HxW on the output (HR) grid. One forward pass of :func:`drcn_lib.engine.prediction.predict_y`
+returns
 every intermediate output y_1..y_D and the ensemble, so a depth slider needs no recomputation.
-Large images are processed in tiles (exact, see :mod:`drcn_lib.inference`), and images whose
+Large images are processed in tiles (exact, see :mod:`drcn_lib.engine.prediction`), and images whose
 OUTPUT would exceed a pixel budget are centre-cropped first, with a message saying so: a CPU
 runs DRCN (32 filters, D = 16) at very roughly 40-200 k output pixels per second.
 """
@@ -36,16 +39,16 @@ import numpy as np
 from PIL import Image
 from torch import nn
 
-from drcn_lib.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
-from drcn_lib.data.sets import benchmark_pair
+from drcn_lib.engine.prediction import predict_y
 from drcn_lib.engine.presets import preset
 from drcn_lib.errors import ImageError
-from drcn_lib.image_io import load_image_bytes
-from drcn_lib.inference import predict_y
-from drcn_lib.load_or_train import describe_run, load_or_train
-from drcn_lib.metrics import psnr_y
 from drcn_lib.pretrained import available, pretrained
-from drcn_lib.resize import imresize, to_uint8
+from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
+from drcn_lib.protocol.image_io import load_image_bytes
+from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.pairs import benchmark_pair
+from drcn_lib.protocol.resize import imresize, to_uint8
+from drcn_lib.runs.load_or_train import describe_run, load_or_train
 
 #: The two readings of a learner's image, with the label a learner sees.
 MODES: dict[str, str] = {
@@ -158,7 +161,7 @@ def prepare(
 ) -> Problem:
     """Make the super-resolution problem for ``image`` (uint8 HxW or HxWx3 RGB, as decoded).
 
-    ``"shrink"`` follows :func:`drcn_lib.data.sets.benchmark_pair` (modcrop, Y of MATLAB
+    ``"shrink"`` follows :func:`drcn_lib.protocol.pairs.benchmark_pair` (modcrop, Y of MATLAB
     ``rgb2ycbcr`` rounded to uint8, bicubic down and up); ``"enlarge"`` takes the uint8-rounded
     Y of ``image`` itself as the LR and enlarges it (and Cb, Cr) by MATLAB bicubic.
     ``max_pixels`` caps the output size (:func:`fit_budget`). Never modifies ``image``.
@@ -301,7 +304,7 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
     2. the shipped ``drcn-x3-d16`` applied at this scale (DRCN trains one model per scale, so
        expect a smaller gain than at x3);
     3. a short stand-in run (:data:`STANDIN`, about 150 steps, a few minutes on a laptop CPU;
-       the smoke preset in smoke mode) trained or reused by :func:`drcn_lib.load_or_train`.
+       the smoke preset in smoke mode) trained or reused by :func:`drcn_lib.runs.load_or_train`.
     """
     shipped = available()
     exact = f"drcn-x{int(scale)}-d16"

@@ -42,7 +42,7 @@ def how_to_train(name: str) -> str:
     if name not in REGISTRY:
         raise CheckpointError(f"unknown pretrained model {name!r}; known: {sorted(REGISTRY)}")
     spec = REGISTRY[name]
-    return (f"python -m drcn_lib.reproduce --train --only {name}   "
+    return (f"python -m drcn_lib.experiments.reproduce --train --only {name}   "
             f"(= drcn train {' '.join(spec.train_args())} --out runs/{name})")
 
 
@@ -85,7 +85,7 @@ def describe_model(sidecar: Mapping[str, Any]) -> str:
     """One phrase on where a model's weights come from, for study reports."""
     if is_stand_in(sidecar):
         return "untrained stand-in (smoke mode: its numbers mean nothing)"
-    from drcn_lib.load_or_train import describe_run
+    from drcn_lib.runs.load_or_train import describe_run
 
     return describe_run(dict(sidecar))
 

@@ -75,7 +75,7 @@ def predict_y(
     if src.ndim != 2 or src.size == 0:
         raise ImageError(
             f"predict_y expects the H x W Y channel of the bicubic input (SRPair.bicubic_y), got "
-            f"shape {src.shape}; for an RGB image take its Y first (drcn_lib.colour.to_y)"
+            f"shape {src.shape}; for an RGB image take its Y first (drcn_lib.protocol.colour.to_y)"
         )
     if not (np.issubdtype(src.dtype, np.floating) or np.issubdtype(src.dtype, np.integer)):
         raise ImageError(f"predict_y expects numbers in [0, 255], got dtype {src.dtype}")

@@ -1,7 +1,8 @@
 """Exercises on the benchmark protocol (lessons 00 and 01): the test sets and PSNR.
 
 ``check_benchmark_image_count(answer)`` and ``check_psnr_of_offset(answer)`` print right or
-wrong with the reasoning (see :mod:`drcn_lib.exercises.feedback`) and return a bool. The expected
+wrong with the reasoning (see :mod:`drcn_lib.course.exercises.feedback`) and return a bool. The
+expected
 values are computed from the library (the set registry, the PSNR formula), never typed in.
 """
 
@@ -11,9 +12,9 @@ import math
 
 import numpy as np
 
+from drcn_lib.course.exercises.feedback import as_number, verdict
 from drcn_lib.data.registry import SETS, TEST_SETS
-from drcn_lib.exercises.feedback import as_number, verdict
-from drcn_lib.metrics import DATA_RANGE, psnr_y
+from drcn_lib.protocol.metrics import DATA_RANGE, psnr_y
 
 
 def benchmark_image_count() -> int:
@@ -40,7 +41,8 @@ def check_benchmark_image_count(answer: object) -> bool:
 
 def psnr_of_offset(offset: float) -> float:
     """PSNR (dB) of an image that is ``offset`` grey levels off everywhere, measured with
-    :func:`drcn_lib.metrics.psnr_y` on a synthetic Y plane (equals 20 log10(255 / |offset|))."""
+    :func:`drcn_lib.protocol.metrics.psnr_y` on a synthetic Y plane (equals 20 log10(255 /
+    |offset|))."""
     target = np.full((16, 16), 100.0)
     return psnr_y(target + offset, target, crop=0)
 

@@ -22,12 +22,12 @@ import torch
 from torch import nn
 
 from drcn_lib.data.registry import find_set, get_set, set_status
-from drcn_lib.data.sets import SRPair, benchmark_pair
 from drcn_lib.engine.checkpoint import write_json
+from drcn_lib.engine.prediction import predict_y
 from drcn_lib.evaluate import OutputName
 from drcn_lib.evaluate import _score as score_outputs  # the benchmark protocol, shared
-from drcn_lib.image_io import load_image
-from drcn_lib.inference import predict_y
+from drcn_lib.protocol.image_io import load_image
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 from drcn_lib.settings import cache_root
 
 PROTOCOL = "evaluate-v1"  # bump when the scoring protocol changes: old cache entries die

@@ -12,7 +12,7 @@ as Table 2 (same HR Y, same ``uint8`` rounding, crop = scale). Measured facts th
 * ``"pillow"``: ``PIL.Image.resize(..., Image.BICUBIC)`` on a float ("F" mode) image: also
   a = -0.5 and antialiased, equal to MATLAB inside the image to float32 precision, but it
   renormalises the kernel at the border where MATLAB mirrors the image;
-* ``"matlab"``: :func:`drcn_lib.resize.imresize`, the reference.
+* ``"matlab"``: :func:`drcn_lib.protocol.resize.imresize`, the reference.
 
 All take and return float64 HxW planes in [0, 255] units (values may overshoot: bicubic rings).
 """
@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from drcn_lib.data.sets import SRPair
 from drcn_lib.errors import ImageError
-from drcn_lib.resize import imresize
+from drcn_lib.protocol.pairs import SRPair
+from drcn_lib.protocol.resize import imresize
 
 Resizer = Callable[[np.ndarray, tuple[int, int]], np.ndarray]
 
@@ -41,7 +41,8 @@ def _plane(img: np.ndarray) -> np.ndarray:
 
 
 def matlab_resize(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """MATLAB ``imresize(img, [rows cols], 'bicubic')`` (:func:`drcn_lib.resize.imresize`)."""
+    """MATLAB ``imresize(img, [rows cols], 'bicubic')``
+    (:func:`drcn_lib.protocol.resize.imresize`)."""
     return imresize(_plane(img), output_shape=shape)
 
 

@@ -7,12 +7,12 @@
 * :func:`benchmark_study`: PSNR/SSIM of bicubic, SRCNN and DRCN on the benchmark sets present
   (the paper's Table 2).
 
-Each takes ``models = {registry name: (model, sidecar)}`` (see :mod:`drcn_lib.study_models`);
+Each takes ``models = {registry name: (model, sidecar)}`` (see :mod:`drcn_lib.runs.study_models`);
 ``None`` loads whichever shipped weights exist. Models that are needed but absent are listed in
 the result's ``missing`` with the command that trains them, never silently skipped. The paper's
 numbers ride along in separate, labelled fields (``paper_*``; ``source="paper"``) so a figure or
 table can set them beside ours; nothing here ever reports them as ours. Scores are those of
-:mod:`drcn_lib.evaluate` and are cached by :mod:`drcn_lib.study_scores`.
+:mod:`drcn_lib.evaluate` and are cached by :mod:`drcn_lib.experiments.scores`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from drcn_lib import paper_numbers as paper
 from drcn_lib.data.registry import TEST_SETS, find_set, set_status
-from drcn_lib.data.sets import SRPair, benchmark_pair
+from drcn_lib.engine.prediction import predict_y
 from drcn_lib.evaluate import OutputName
-from drcn_lib.image_io import load_image
-from drcn_lib.inference import predict_y
+from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.scores import ImageSet, ScoreCache, load_image_set, score_model
 from drcn_lib.model.drcn_arch import DRCN
-from drcn_lib.study_models import (
+from drcn_lib.protocol.image_io import load_image
+from drcn_lib.protocol.pairs import SRPair, benchmark_pair
+from drcn_lib.runs.study_models import (
     DEPTH_NAMES,
     SCALES,
     SRCNN_NAME,
@@ -42,7 +43,6 @@ from drcn_lib.study_models import (
     model_scale,
     shipped_models,
 )
-from drcn_lib.study_scores import ImageSet, ScoreCache, load_image_set, score_model
 
 Log = Callable[[str], None] | None
 

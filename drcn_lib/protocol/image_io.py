@@ -38,7 +38,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from drcn_lib.errors import ImageError
-from drcn_lib.resize import to_uint8
+from drcn_lib.protocol.resize import to_uint8
 
 #: Refuse to decode images with more pixels than this (Pillow's default bomb limit, ~89 MP).
 DEFAULT_MAX_PIXELS = 89_478_485
