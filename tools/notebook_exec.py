@@ -3,7 +3,7 @@
 nbclient's default kernel manager picks free TCP ports on localhost by opening and closing them;
 two kernels started at the same moment (the lesson runner beside the test suite, or two tests)
 can pick the same port, and the loser then waits for a reply that never comes until the cell
-timeout (seen in session 1 as a hang with an idle kernel). Unix-domain sockets in a fresh
+timeout (a hang with an idle kernel). Unix-domain sockets in a fresh
 temporary folder cannot collide, so every headless run of the course goes through here:
 ``tools/run_notebooks.py`` and the reliability suite's re-run check.
 """
@@ -28,5 +28,8 @@ def ipc_client(nb: Any, workdir: Path, timeout: int) -> Iterator[Any]:
     with tempfile.TemporaryDirectory(prefix="drcn-kernel-") as sockets:
         km = KernelManager(kernel_name="python3", transport="ipc",
                            ip=str(Path(sockets) / "kernel"))
+        # store_widget_state: sliders and their first picture render on nbviewer and in a
+        # kernel-less JupyterLab instead of showing as ``IntSlider(...)`` text.
         yield NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                             store_widget_state=True,
                              resources={"metadata": {"path": str(workdir)}})

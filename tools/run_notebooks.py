@@ -5,7 +5,8 @@
 
 Real mode writes the executed notebook back (outputs are what readers see on the web);
 smoke mode writes nothing. Either way the result is normalised as nbval and the web need:
-execution counts kept and consecutive, a fixed kernelspec, no widget state in metadata.
+execution counts kept and consecutive, a fixed kernelspec, the widget state kept (so sliders
+render without a kernel), nothing else volatile.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop volatile metadata that makes diffs noisy or breaks rendering on the web."""
+    widgets = nb.metadata.get("widgets")
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    if widgets:
+        nb.metadata["widgets"] = widgets
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
