@@ -23,12 +23,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from drcn_lib.course.exercises.feedback import verdict as report
+from drcn_lib.course.checkers import prepare, randomise_, report
 from drcn_lib.loss import alpha_schedule, decay_parameters, drcn_loss, weight_norm_sq
 from drcn_lib.model.drcn_arch import DRCN
 from drcn_lib.model.outputs import SROutput
 
 D, N, SIDE = 3, 5, 7
+FILTERS = 4  # != D, so that the checkers' weight copy never pairs a bias with w_d
 PIXELS = SIDE * SIDE
 #: Known wrong factors between a learner's term and the library's, and what each one means.
 L1_FACTORS: dict[float, str] = {
@@ -66,15 +67,18 @@ def sample_outputs(seed: int = 0) -> tuple[SROutput, torch.Tensor]:
     return SROutput(outputs=outputs, ensemble=ensemble), target
 
 
-def sample_model(seed: int = 0) -> DRCN:
-    """A tiny DRCN (D = 3, 4 filters) whose every parameter, biases and w_d included, is
-    random and non-zero, so that a decay term over the wrong parameters shows."""
-    model = DRCN(recursions=D, filters=4)
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.rand(p.shape, generator=g) + 0.5)
-    return model
+def sample_model(model: object = None) -> tuple[nn.Module, nn.Module, list[str]]:
+    """(the model to pass to the learner's loss, the library's DRCN with the same weights,
+    problems). Every parameter, biases and w_d included, is random and non-zero, so that a
+    decay term over the wrong parameters shows. ``model`` is the learner's class of the
+    contract in :mod:`drcn_lib.course.checkers` (``MyDRCN(recursions, filters)``), or None
+    to pass the library's DRCN itself."""
+    reference = randomise_(DRCN(recursions=D, filters=FILTERS))
+    if model is None:
+        return reference, reference, []
+    mine, problems = prepare(model, reference, (D, FILTERS), "MyDRCN(recursions, filters)",
+                             "your model")
+    return (mine if mine is not None else reference), reference, problems
 
 
 def compare_numbers(got: float, want: float, rtol: float = 1e-4, atol: float = 1e-9
@@ -126,16 +130,16 @@ def check_l1(l1: Callable[[torch.Tensor, torch.Tensor], Any]) -> bool:
     want = drcn_loss(out, y, alpha=1.0, reduction="sum").l1.item()
     got = _call(l1, "l1", out.outputs, y)
     if isinstance(got, str):
-        return report(False, got + ".")
+        return report([got + "."], "")
     mean_first = ((y - out.outputs.mean(0)) ** 2).sum().item() / (2 * N)
     if math.isclose(got, mean_first, rel_tol=1e-4):
-        return report(False, "you averaged the D predictions before squaring: l1 squares "
-                             "each prediction's error, then averages over d.")
+        return report(["you averaged the D predictions before squaring: l1 squares "
+                             "each prediction's error, then averages over d."], "")
     ok, _ = compare_numbers(got, want)
     if ok:
-        return report(True, f"l1 matches dl.drcn_loss(..., reduction='sum').l1 on {D} "
+        return report([], f"l1 matches dl.drcn_loss(..., reduction='sum').l1 on {D} "
                             f"predictions of {N} images.")
-    return report(False, _term_message("l1", got, want, L1_FACTORS))
+    return report([_term_message("l1", got, want, L1_FACTORS)], "")
 
 
 def check_l2(l2: Callable[[torch.Tensor, torch.Tensor], Any]) -> bool:
@@ -144,12 +148,12 @@ def check_l2(l2: Callable[[torch.Tensor, torch.Tensor], Any]) -> bool:
     want = drcn_loss(out, y, alpha=0.0, reduction="sum").l2.item()
     got = _call(l2, "l2", out.ensemble, y)
     if isinstance(got, str):
-        return report(False, got + ".")
+        return report([got + "."], "")
     ok, _ = compare_numbers(got, want)
     if ok:
-        return report(True, f"l2 matches dl.drcn_loss(..., reduction='sum').l2 on the "
+        return report([], f"l2 matches dl.drcn_loss(..., reduction='sum').l2 on the "
                             f"ensemble of {N} images.")
-    return report(False, _term_message("l2", got, want, L2_FACTORS))
+    return report([_term_message("l2", got, want, L2_FACTORS)], "")
 
 
 def _decay_candidates(model: nn.Module) -> dict[str, float]:
@@ -166,67 +170,70 @@ def _decay_candidates(model: nn.Module) -> dict[str, float]:
     }
 
 
-def check_loss(loss: Callable[..., Any]) -> bool:
+def check_loss(loss: Callable[..., Any], model: object = None) -> bool:
     """``loss(out, y, alpha, beta, model)``: L = alpha l1 + (1 - alpha) l2 + beta ||theta||^2.
 
     ``out`` is the model's :class:`~drcn_lib.model.outputs.SROutput` (``out.outputs``, the D
     predictions; ``out.ensemble``), theta the convolution weights only (not the biases, not
-    the w_d: :func:`drcn_lib.loss.decay_parameters`). Checked at several alpha and beta on a
-    tiny DRCN whose parameters are all non-zero.
+    the w_d: :func:`drcn_lib.loss.decay_parameters`). Checked at several alpha and beta; the
+    decay on ``model`` (your ``MyDRCN`` class) built tiny with the library's weights copied in,
+    or on a tiny ``dl.DRCN`` when ``model`` is None.
     """
     out, y = sample_outputs()
-    model = sample_model()
+    model, reference, problems = sample_model(model)
+    if problems:
+        return report(problems, "")
     lib = drcn_loss(out, y, alpha=1.0, reduction="sum")
     l1, l2 = lib.l1.item(), lib.l2.item()
-    decay = weight_norm_sq(decay_parameters(model)).item()
+    decay = weight_norm_sq(decay_parameters(reference)).item()
     got: dict[float, float] = {}
     for alpha in (0.0, 1.0, 0.3):
         value = _call(loss, "loss", out, y, alpha, 0.0, model)
         if isinstance(value, str):
-            return report(False, value + ".")
+            return report([value + "."], "")
         got[alpha] = value
     at_1, at_0, at_03 = got[1.0], got[0.0], got[0.3]
     if math.isclose(at_1, at_0, rel_tol=1e-4) and not math.isclose(l1, l2, rel_tol=1e-4):
-        return report(False, "your loss does not change with alpha: weigh l1 by alpha and l2 "
-                             "by 1 - alpha.")
+        return report(["your loss does not change with alpha: weigh l1 by alpha and l2 "
+                             "by 1 - alpha."], "")
     if math.isclose(at_1, l2, rel_tol=1e-4) and math.isclose(at_0, l1, rel_tol=1e-4):
-        return report(False, "alpha and 1 - alpha are swapped: alpha weighs l1 (the "
-                             "intermediate predictions), 1 - alpha the ensemble's l2.")
+        return report(["alpha and 1 - alpha are swapped: alpha weighs l1 (the "
+                             "intermediate predictions), 1 - alpha the ensemble's l2."], "")
     if not compare_numbers(at_1, l1)[0]:
-        return report(False, "with alpha = 1 (and beta = 0) the loss is l1 alone; "
-                      + _term_message("loss at alpha = 1", at_1, l1, L1_FACTORS))
+        return report(["with alpha = 1 (and beta = 0) the loss is l1 alone; "
+                      + _term_message("loss at alpha = 1", at_1, l1, L1_FACTORS)], "")
     if not compare_numbers(at_0, l2)[0]:
-        return report(False, "with alpha = 0 (and beta = 0) the loss is l2 alone; "
-                      + _term_message("loss at alpha = 0", at_0, l2, L2_FACTORS))
+        return report(["with alpha = 0 (and beta = 0) the loss is l2 alone; "
+                      + _term_message("loss at alpha = 0", at_0, l2, L2_FACTORS)], "")
     if not compare_numbers(at_03, 0.3 * l1 + 0.7 * l2)[0]:
-        return report(False, "your loss is right at alpha = 0 and 1 but not at alpha = 0.3: "
-                             "mix the terms linearly, alpha * l1 + (1 - alpha) * l2.")
-    return _check_decay(loss, out, y, model, at_03, decay)
+        return report(["your loss is right at alpha = 0 and 1 but not at alpha = 0.3: "
+                             "mix the terms linearly, alpha * l1 + (1 - alpha) * l2."], "")
+    return _check_decay(loss, out, y, model, reference, at_03, decay)
 
 
 def _check_decay(loss: Callable[..., Any], out: SROutput, y: torch.Tensor, model: nn.Module,
-                 no_decay: float, decay: float) -> bool:
+                 reference: nn.Module, no_decay: float, decay: float) -> bool:
     beta = 0.01
     value = _call(loss, "loss", out, y, 0.3, beta, model)
     if isinstance(value, str):
-        return report(False, value + ".")
+        return report([value + "."], "")
     got = (value - no_decay) / beta
     if compare_numbers(got, decay)[0]:
-        return report(True, "L = alpha l1 + (1 - alpha) l2 + beta ||theta||^2 matches "
+        return report([], "L = alpha l1 + (1 - alpha) l2 + beta ||theta||^2 matches "
                             "dl.drcn_loss(..., reduction='sum') at every alpha and beta tried, "
                             "with theta the convolution weights.")
     if math.isclose(got, 0.0, abs_tol=1e-9):
-        return report(False, "beta changes nothing in your loss: add beta * ||theta||^2, "
-                             "the sum of the squared convolution weights.")
-    for what, wrong in _decay_candidates(model).items():
+        return report(["beta changes nothing in your loss: add beta * ||theta||^2, "
+                             "the sum of the squared convolution weights."], "")
+    for what, wrong in _decay_candidates(reference).items():
         if math.isclose(got, wrong, rel_tol=1e-3):
-            return report(False, f"your weight decay covers {what}; theta here is the "
-                                 "convolution weights only (dl.loss.decay_parameters(model)).")
+            return report([f"your weight decay covers {what}; theta here is the "
+                                 "convolution weights only (dl.loss.decay_parameters(model))."], "")
     if math.isclose(got * got, decay, rel_tol=1e-3):
-        return report(False, "your decay is ||theta||, not its square ||theta||^2.")
-    return report(False, f"your beta term is {_times(got / decay)} beta * ||theta||^2 over "
+        return report(["your decay is ||theta||, not its square ||theta||^2."], "")
+    return report([f"your beta term is {_times(got / decay)} beta * ||theta||^2 over "
                          "the convolution weights: sum the squares of every weight of f1, f2 "
-                         "and f3 (not the biases, not w_d).")
+                         "and f3 (not the biases, not w_d)."], "")
 
 
 def check_alpha_schedule(alpha: Callable[[float], Any]) -> bool:
@@ -236,21 +243,21 @@ def check_alpha_schedule(alpha: Callable[[float], Any]) -> bool:
     for t in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0):
         got = _call(alpha, "alpha", t)
         if isinstance(got, str):
-            return report(False, got + ".")
+            return report([got + "."], "")
         want = alpha_schedule(t)
         if compare_numbers(got, want, atol=1e-6)[0]:
             continue
         if got < 0:
-            return report(False, f"at t = {t:g} your alpha is negative ({got:.3g}); alpha "
-                                 "never goes below 0: hold it there once it arrives.")
+            return report([f"at t = {t:g} your alpha is negative ({got:.3g}); alpha "
+                                 "never goes below 0: hold it there once it arrives."], "")
         if got > 1:
-            return report(False, f"at t = {t:g} your alpha is above 1 ({got:.3g}).")
+            return report([f"at t = {t:g} your alpha is above 1 ({got:.3g})."], "")
         if t == 0.0:
-            return report(False, f"at the start (t = 0) your alpha is {got:.3g}: every "
-                                 "recursion should get its full signal first.")
+            return report([f"at the start (t = 0) your alpha is {got:.3g}: every "
+                                 "recursion should get its full signal first."], "")
         if math.isclose(got, 1.0 - t, abs_tol=1e-6):
-            return report(False, "your alpha decays over the whole run; the course's reaches "
-                                 "0 at half of training.")
-        return report(False, f"at t = {t:g} your alpha is {got:.3g}, off the course's "
-                             "straight line; check its slope and where it stops.")
-    return report(True, "alpha(t) is the course's linear schedule at every t tried.")
+            return report(["your alpha decays over the whole run; the course's reaches "
+                                 "0 at half of training."], "")
+        return report([f"at t = {t:g} your alpha is {got:.3g}, off the course's "
+                             "straight line; check its slope and where it stops."], "")
+    return report([], "alpha(t) is the course's linear schedule at every t tried.")
