@@ -207,7 +207,8 @@ def print_table(res: dict[str, Any]) -> None:
 
 
 def summary(res: dict[str, Any], primary: str) -> dict[str, Any]:
-    """The top-level keys the issue asks for, from the primary device's cpu-preset case."""
+    """The top-level keys of results.json (benchmarks/README.md), from the primary device's
+    cpu-preset case."""
     dev = res["devices"][primary]
     machine = res["machine"]
     out: dict[str, Any] = {
