@@ -51,3 +51,19 @@ def test_benchmark_headline_matches_results_json() -> None:
         assert paper == psnr[(*key, "DRCN", "paper")], key
         assert srcnn == psnr.get((*key, "SRCNN", "ours"), "-"), key
         assert srcnn_paper == psnr[(*key, "SRCNN", "paper")], key
+
+
+def _total_minutes() -> int:
+    return round(sum(s["wall_seconds"] for s in SIDECARS.values()) / 60)
+
+
+def test_the_total_training_time_matches_the_sidecars() -> None:
+    """The README's and `make help`'s time for all shipped models is the sum of their sidecars'."""
+    said = re.search(r"All seven took\s+(\d+)\s+minutes", README)
+    assert said, "README.md no longer says how long all seven models took"
+    assert len(SIDECARS) == 7
+    assert int(said.group(1)) == _total_minutes()
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    help_line = re.search(r"make weights - .*?\((\d+) min in all", makefile)
+    assert help_line, "the Makefile's help for `make weights` no longer states the time"
+    assert int(help_line.group(1)) == _total_minutes()

@@ -111,16 +111,17 @@ class TrainConfig:
 PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000, loss_reduction="sum",
                     grad_clip=1.0)
 
-# Each choice measured against the previous cpu recipe (64 filters, batch 32, Adam 5e-4, fixed
-# D, 5000 steps; benchmarks/NOTES.md, session 4): an F 32 step is 3.3x faster than F 64 in
-# float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second); batch 16 gives twice the
-# steps; growing D makes the first half's steps about 40% cheaper and was worth about 0.2 dB
-# at equal minutes. alpha decays over the whole run, not the first half: with both over the
-# same half, each deep recursion was unfolded when alpha was near 0 and y_16 alone ended below
-# bicubic (session 5). 31x31 patches (stride 16, so as many patches a step) cost 57% of 41x41
-# ones for about the same PSNR per step, and Adam 2e-3 adds a little on top: screened on a GPU
-# over several seeds, then 32.75 dB after 23.1 minutes on the AVX2 path (session 6; with 41x41
-# patches and Adam 1e-3: 33.2). The values equal a run logged in benchmarks/recipes/
+# The recipe that reaches SRCNN's Set5 x3 PSNR (32.75 dB) soonest on 2 CPU cores; each choice
+# is measured in the benchmarks/NOTES.md section named in quotes. filters=32: an F 32 step is
+# 3.3x faster than F 64 in float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second)
+# ("Filters"). batch_size=16: twice the steps of batch 32 for the same patches. D grown from
+# recursions_start=1 over the first half: its steps cost about 40% less, worth about 0.2 dB at
+# equal minutes; alpha_decay_fraction=1.0, so that no deep recursion is unfolded with alpha
+# near 0 (else y_16 alone ends below bicubic) ("Depth growth and the alpha schedule").
+# patch=31, stride=16: 57% of a 41x41 patch's cost for about the same PSNR per step; lr=2e-3:
+# a little ahead of 1e-3 ("GPU screening", "Patch size"). grad_clip=0.25 ("Does clipping
+# help?"); 10,000 steps ("How long a schedule?"). On the AVX2 path it crosses 32.75 dB after
+# 17.8-23.1 minutes over three seeds. The values equal a run logged in benchmarks/recipes/
 # (tests/test_growth.py checks it).
 CPU = TrainConfig(
     name="cpu",
