@@ -97,12 +97,16 @@ def sidecar_path(weights: Path) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def save_weights(weights: Path, model: nn.Module, sidecar: dict[str, Any]) -> Path:
-    """Write ``weights`` (safetensors) and its JSON sidecar; the sidecar gets ``model``'s config."""
+def save_weights(
+    weights: Path, model: nn.Module, sidecar: dict[str, Any],
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``weights`` (safetensors) and its JSON sidecar; the sidecar gets ``config``
+    (default ``model.config()``, which the library's models have)."""
     weights = Path(weights)
     if weights.suffix != ".safetensors":
         raise CheckpointError(f"weights must be a .safetensors file, got {weights.name}")
-    config = model.config()  # type: ignore[operator]
+    config = model.config() if config is None else config  # type: ignore[operator]
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     meta = {"model_config": json.dumps(config)}
     atomic_write(weights, lambda tmp: save_file(tensors, str(tmp), metadata=meta))

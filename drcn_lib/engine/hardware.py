@@ -20,6 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from drcn_lib.engine.trainable import model_record
+from drcn_lib.model.drcn_arch import DRCN
 from drcn_lib.settings import cache_root
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -134,7 +136,7 @@ def training_step_fn(
 
     fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=fmt)
-    if hasattr(model, "recon_strategy"):
+    if isinstance(model, DRCN):
         model.recon_strategy = runtime.recon_strategy
     x = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
     y = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
@@ -198,7 +200,7 @@ def choose_runtime(
 
     cache_file = cache_file or cache_root() / "runtime_probe.json"
     shape = build()
-    shape_key = json.dumps(getattr(shape, "config", lambda: {})(), sort_keys=True)
+    shape_key = json.dumps(model_record(shape), sort_keys=True)
     key = f"{machine_key(dev)}|{shape_key}|batch={probe_batch}|patch={patch}|" + \
         f"opts={dtype_opts},{cl_opts},{rs_opts}"
     cached = _read_cache(cache_file).get(key)

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, finish_run, save_run_checkpoint, setup_run
 from drcn_lib.engine.schedules import lr_at, recursions_at
+from drcn_lib.engine.trainable import LIBRARY
 from drcn_lib.errors import TrainingDiverged
 from drcn_lib.loss import alpha_schedule, drcn_loss
 
@@ -55,16 +56,20 @@ def train(
     command: str | None = None,
     stop_at_step: int | None = None,
     allow_fallback: bool = True,
+    model: torch.nn.Module | None = None,
 ) -> TrainResult:
     """Train ``cfg`` into ``out_dir``; see the module docstring. ``stop_at_step`` ends early
     (after a checkpoint), as an interruption would, for tests and demos. ``allow_fallback=False``
-    refuses to train on the scikit-image stand-ins when T91 or the validation set is missing."""
+    refuses to train on the scikit-image stand-ins when T91 or the validation set is missing.
+    ``model``: train this module (trained in place) instead of the one ``cfg`` describes, e.g.
+    a learner's own DRCN; what it must provide is in :mod:`drcn_lib.engine.trainable`."""
     run = setup_run(cfg, Path(out_dir), resume, device, dtype, channels_last, recon_strategy,
-                    probe, log, allow_fallback=allow_fallback)
+                    probe, log, allow_fallback=allow_fallback, user_model=model)
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
-    growing = cfg.arch == "drcn" and cfg.recursions_start is not None
+    growing = run.model_source == LIBRARY and cfg.arch == "drcn" and \
+        cfg.recursions_start is not None
     due = True  # a checkpoint is written inside the next step, once its loss is seen finite
     while run.step < cfg.steps:
         progress_frac = run.step / cfg.steps
