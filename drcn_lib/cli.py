@@ -77,7 +77,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     else:
         if not (args.weights or args.pretrained):
             raise DRCNError("--model drcn needs --weights FILE or --pretrained NAME")
-        predictor, sidecar = ev.model_predictor_from_args(args)
+        predictor, sidecar = ev.load_predictor(
+            args.weights, args.pretrained, device=args.device, tile=args.tile,
+            intermediates=not args.ensemble_only)
         name = args.pretrained or (args.weights.stem if args.weights else "drcn")
         trained = sidecar.get("preset", {}).get("scale")
         if trained is not None and args.scales == list(DEFAULT_SCALES):

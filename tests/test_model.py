@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
+from drcn_lib.errors import CheckpointError
 from drcn_lib.model import DRCN, SRCNN, InferenceNet, conv_parameter_count, model_from_config
 from drcn_lib.model.subnets import identity_init_
 
@@ -131,3 +134,19 @@ def test_srcnn_shape_and_config_round_trip():
     assert n_params == 9 * 9 * 64 + 64 + 64 * 32 + 32 + 5 * 5 * 32 + 1
     assert isinstance(model_from_config(net.config()), SRCNN)
     assert model_from_config(small().config()).recursions == 4
+
+
+@pytest.mark.parametrize("key, value", [("recursions", 1000), ("filters", 10**6),
+                                        ("recursions", 0), ("filters", "256")])
+def test_a_saved_config_asking_for_an_absurd_model_is_refused_before_building_it(
+        tmp_path, key, value):
+    """A hand-edited sidecar costs a few bytes; the model it names is built before any tensor
+    is checked, so D = 1000 took gigabytes and minutes: refused at load, naming the field."""
+    from drcn_lib.engine.checkpoint import load_weights, save_weights, sidecar_path
+
+    weights = save_weights(tmp_path / "m.safetensors", DRCN(recursions=2, filters=4), {})
+    side = json.loads(sidecar_path(weights).read_text())
+    side["model_config"][key] = value
+    sidecar_path(weights).write_text(json.dumps(side))
+    with pytest.raises(CheckpointError, match=f"{key}={value!r}.*from 1 to"):
+        load_weights(weights)

@@ -34,8 +34,7 @@ class Validator:
         ens, last = [], []
         for pair in self.pairs:
             pred = predict_y(model, pair.bicubic_y, device=device)
-            d_last = max(k for k in pred if isinstance(k, int))
             # scored as drcn_lib.evaluate does: quantised like MATLAB's uint8() first
-            ens.append(psnr_y(to_uint8(pred["ensemble"]), pair.hr_y, crop=self.scale))
-            last.append(psnr_y(to_uint8(pred[d_last]), pair.hr_y, crop=self.scale))
+            ens.append(psnr_y(to_uint8(pred.ensemble), pair.hr_y, crop=self.scale))
+            last.append(psnr_y(to_uint8(pred.last), pair.hr_y, crop=self.scale))
         return {"psnr": float(np.mean(ens)), "psnr_last": float(np.mean(last))}
