@@ -3,7 +3,9 @@
 A *predictor* is any function ``SRPair -> Prediction`` (:class:`drcn_lib.engine.prediction.
 Prediction`): the bicubic baseline predicts the network input itself, named ``"bicubic"``; DRCN
 predicts its ensemble and, if asked, every intermediate output y_1..y_D (the paper's figure on
-single outputs versus the ensemble). Predictions are float Y planes in [0, 255] on the HR grid.
+single outputs versus the ensemble). A predictor comparing several methods at once (lesson 01's
+resizers) may return ``{method name: Y plane}`` instead. Predictions are float Y planes in
+[0, 255] on the HR grid.
 
 Protocol (see :mod:`drcn_lib.protocol.pairs` for how each input is made): every output is
 scored by :func:`drcn_lib.protocol.metrics.score` (quantised as MATLAB's ``uint8()``, PSNR/SSIM
@@ -12,7 +14,7 @@ on Y with ``scale`` pixels shaved); a set's number is the mean of its per-image 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,9 @@ from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 OutputName = str | int
 """How a table labels an output: the final prediction's name (``"ensemble"``, ``"bicubic"``)
 or d = 1..D for y_d."""
-Predictor = Callable[[SRPair], Prediction[np.ndarray]]
-"""``SRPair -> Prediction`` of float Y planes in [0, 255], H x W on the HR grid."""
+Predictor = Callable[[SRPair], "Prediction[np.ndarray] | Mapping[str, np.ndarray]"]
+"""``SRPair -> Prediction`` (or ``{method name: Y plane}``) of float Y planes in [0, 255],
+H x W on the HR grid."""
 
 
 @dataclass(frozen=True)
@@ -96,17 +99,28 @@ def load_predictor(
     return model_predictor(model, dev, tile or None, intermediates), sidecar
 
 
-def score_prediction(
-    prediction: Prediction[np.ndarray], pair: SRPair, image: str
-) -> Prediction[tuple[float, float]]:
-    """(PSNR, SSIM) of every output of ``prediction`` (:func:`drcn_lib.protocol.metrics.score`);
-    an output off the HR grid is an :class:`ImageError` naming the image and the output."""
-    for key, pred in prediction.named():
+def _named(prediction: Prediction[np.ndarray] | Mapping[str, np.ndarray]
+           ) -> list[tuple[OutputName, np.ndarray]]:
+    if isinstance(prediction, Prediction):
+        return prediction.named()
+    return [(str(name), y) for name, y in prediction.items()]
+
+
+def _check_grid(named: list[tuple[OutputName, np.ndarray]], pair: SRPair, image: str) -> None:
+    for key, pred in named:
         if np.shape(pred) != pair.hr_y.shape:
             raise ImageError(
                 f"{image} x{pair.scale}: output {key!r} has shape {np.shape(pred)}, expected "
                 f"the HR grid {pair.hr_y.shape}"
             )
+
+
+def score_prediction(
+    prediction: Prediction[np.ndarray], pair: SRPair, image: str
+) -> Prediction[tuple[float, float]]:
+    """(PSNR, SSIM) of every output of ``prediction`` (:func:`drcn_lib.protocol.metrics.score`);
+    an output off the HR grid is an :class:`ImageError` naming the image and the output."""
+    _check_grid(prediction.named(), pair, image)
     return prediction.map(lambda y: score(y, pair))
 
 
@@ -143,8 +157,9 @@ def evaluate(
                     pair = benchmark_pair(img, int(scale), name=stem)
                 except ImageError as err:  # e.g. too small for the scale: say which file
                     raise ImageError(f"{path}: {err}") from err
-                scores = dict(score_prediction(predictor(pair), pair,
-                                               f"{set_name}/{stem}").named())
+                named = _named(predictor(pair))
+                _check_grid(named, pair, f"{set_name}/{stem}")
+                scores = {key: score(y, pair) for key, y in named}
                 if per_output and set(scores) != set(per_output):
                     raise DRCNError(
                         f"{set_name}/{stem}: predictor returned outputs {sorted(map(str, scores))}"

@@ -22,7 +22,6 @@ from tqdm.auto import tqdm
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, finish_run, save_run_checkpoint, setup_run
 from drcn_lib.engine.schedules import lr_at, recursions_at
-from drcn_lib.engine.trainable import LIBRARY
 from drcn_lib.errors import TrainingDiverged
 from drcn_lib.loss import alpha_schedule, drcn_loss
 
@@ -68,8 +67,7 @@ def train(
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
-    growing = run.model_source == LIBRARY and cfg.arch == "drcn" and \
-        cfg.recursions_start is not None
+    growing = run.unfolded is not None and cfg.recursions_start is not None
     due = True  # a checkpoint is written inside the next step, once its loss is seen finite
     while run.step < cfg.steps:
         progress_frac = run.step / cfg.steps
@@ -78,9 +76,9 @@ def train(
         lr = lr_at(cfg, run.step, run.plateau.factor)
         if growing:
             depth = recursions_at(cfg, run.step)
-            if depth != run.model.active_recursions:
+            if depth != run.unfolded.depth:
                 log(f"step {run.step}: unfolding {depth} recursions")
-            run.model.active_recursions = depth
+            run.unfolded.depth = depth
         loss, terms = train_step(run, alpha, lr,
                                  before_update=(lambda: save_run_checkpoint(run)) if due else None)
         if run.ema is not None:
@@ -106,7 +104,7 @@ def train(
             break
     bar.close()
     if growing:
-        run.model.active_recursions = None  # the saved model unfolds all D, whatever the step
+        run.unfolded.depth = None  # the final validation, if any, unfolds all D
     weights, sidecar = finish_run(run, command, log)
     run.dist.close()
     return TrainResult(run.out, weights, run.history, sidecar)

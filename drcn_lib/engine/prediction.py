@@ -135,6 +135,9 @@ def _predict_tensor(
     """Ensemble and (if ``keep``) every intermediate output for one N x 1 x H x W tensor."""
     if isinstance(model, DRCN) and model.recursive_supervision:
         return accumulate(stream_outputs(model, x, depth), model.ensemble_weights, keep)
+    if isinstance(model, DRCN):  # the basic model: its one output is y_D
+        y, _ = accumulate(stream_outputs(model, x, depth), None, keep=False)
+        return y, [y] if keep else []
     out = model(x)
     return out.ensemble, list(out.outputs) if keep else []
 

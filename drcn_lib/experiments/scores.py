@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
 from drcn_lib.data.registry import find_set, get_set, set_status
-from drcn_lib.engine.checkpoint import write_json
 from drcn_lib.engine.prediction import Prediction, predict_y
 from drcn_lib.evaluate import bicubic_predictor, score_prediction
 from drcn_lib.protocol.image_io import load_image

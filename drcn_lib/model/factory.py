@@ -28,8 +28,8 @@ def check_load_limits(config: dict[str, Any]) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
             raise CheckpointError(
-                f"model config has {key}={value!r}; a saved model may have {key} from 1 to "
-                f"{limit} (the paper's DRCN: recursions 16, filters 256)")
+                f"model config {config} is invalid: {key}={value!r}; a saved model may have "
+                f"{key} from 1 to {limit} (the paper's DRCN: recursions 16, filters 256)")
 
 
 def build_model(arch: str = "drcn", **kwargs: Any) -> nn.Module:
