@@ -16,6 +16,8 @@ from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig
 
 HERE = Path(__file__).resolve().parent
+#: The logged recipes (history.json + model.json per run) lesson 08 and the README plot.
+RECIPES_DIR = HERE / "recipes"
 
 # The `cpu` preset of sessions 2-4 (64 filters, batch 32, Adam 5e-4, clipping 0.25, fixed D),
 # which the recipes below were written against; pinned so that a later preset leaves them be.
@@ -144,7 +146,7 @@ SCREENS = {
 
 def out_dir(name: str) -> Path:
     """Where the run of recipe or screen ``name`` writes its log."""
-    return (SCREEN_DIR if name in SCREENS else HERE / "recipes") / name
+    return (SCREEN_DIR if name in SCREENS else RECIPES_DIR) / name
 
 
 def main(names: list[str]) -> None:

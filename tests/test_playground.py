@@ -20,6 +20,7 @@ from drcn_lib.errors import CheckpointError, ImageError
 from drcn_lib.model.drcn_arch import DRCN
 from drcn_lib.protocol.image_io import load_image_bytes
 from drcn_lib.protocol.pairs import benchmark_pair
+from drcn_lib.runs.load_or_train import stand_in_config
 from drcn_lib.viz import playground_view as view
 from drcn_lib.viz.images import scored_psnr
 from drcn_lib.viz.playground_figure import depth_figure
@@ -177,7 +178,7 @@ def test_model_choice_prefers_exact_then_x3_then_a_stand_in(monkeypatch) -> None
     monkeypatch.setattr(play, "load_or_train", fake_load_or_train)
     model, about = play.playground_model(4)
     assert model is net and about.startswith("NO shipped weights")
-    assert seen["cfg"].scale == 4 and seen["cfg"].steps == play.STANDIN["steps"]
+    assert seen["name"] == "drcn-x4-d16" and seen["cfg"] == stand_in_config(scale=4)
 
 
 # -- the figure ------------------------------------------------------------------------------------

@@ -32,15 +32,13 @@ import io
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 from torch import nn
 
 from drcn_lib.engine.prediction import Prediction, predict_y
-from drcn_lib.engine.presets import preset
 from drcn_lib.errors import ImageError
 from drcn_lib.pretrained import available, pretrained
 from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
@@ -48,7 +46,7 @@ from drcn_lib.protocol.image_io import load_image_bytes
 from drcn_lib.protocol.metrics import score_psnr
 from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.protocol.resize import imresize, to_uint8
-from drcn_lib.runs.load_or_train import describe_run, load_or_train
+from drcn_lib.runs.load_or_train import describe_run, load_or_train, stand_in_config
 
 #: The two readings of a learner's image, with the label a learner sees.
 MODES: dict[str, str] = {
@@ -63,8 +61,6 @@ SAMPLES: tuple[str, ...] = ("butterfly", "bird", "baby", "head", "woman")
 DEFAULT_TILE = 256
 #: Uploads larger than this many pixels are refused before decoding (a 12 MP phone photo is fine).
 MAX_UPLOAD_PIXELS = 50_000_000
-#: How the stand-in model (no shipped weights) differs from the ``short`` preset.
-STANDIN: dict[str, Any] = {"steps": 150, "warmup_steps": 10, "val_every": 75}
 
 
 
@@ -312,8 +308,9 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
     1. the shipped ``drcn-x{scale}-d16`` (:func:`drcn_lib.pretrained.pretrained`);
     2. the shipped ``drcn-x3-d16`` applied at this scale (DRCN trains one model per scale, so
        expect a smaller gain than at x3);
-    3. a short stand-in run (:data:`STANDIN`, about 150 steps, a few minutes on a laptop CPU;
-       the smoke preset in smoke mode) trained or reused by :func:`drcn_lib.runs.load_or_train`.
+    3. the course's stand-in run (:func:`drcn_lib.runs.load_or_train.stand_in_config`, 200
+       steps of the ``short`` preset, a few minutes on a laptop CPU; 6 in smoke mode) trained
+       or reused by :func:`drcn_lib.runs.load_or_train.load_or_train`.
     """
     shipped = available()
     exact = f"drcn-x{int(scale)}-d16"
@@ -325,8 +322,7 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
         return model, (f"no x{scale} model is shipped: the x3 model drcn-x3-d16 runs on the "
                        f"x{scale} input ({describe_run(info)}); DRCN trains one model per "
                        "scale, so expect less gain than at x3")
-    cfg = replace(preset("short", **STANDIN, scale=int(scale)), name=f"playground-x{scale}")
-    model, info = load_or_train(f"playground-standin-x{scale}", cfg, log=log,
+    model, info = load_or_train(exact, stand_in_config(scale=int(scale)), log=log,
                                 progress=progress)
     return model, (f"NO shipped weights in this copy: a short stand-in run "
                    f"({describe_run(info)}), far from the paper's model")
