@@ -41,12 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from drcn_lib.atomic import atomic_write, write_json
-from drcn_lib.engine.checkpoint import read_sidecar
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig, preset, with_defaults
 from drcn_lib.errors import DRCNError
 from drcn_lib.pretrained import REGISTRY, WEIGHTS_DIR, PretrainedSpec
-from drcn_lib.runs.load_or_train import runs_root
+from drcn_lib.runs.load_or_train import finished_result, runs_root
 from drcn_lib.settings import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "results"  # the report committed with the checkout (lesson 11 reads it)
@@ -138,8 +137,8 @@ def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None
         plan = srcnn_plan(cfg, budget_seconds(runs, weights_dir), runs, log, **train_kwargs)
         cfg = replace(cfg, steps=int(plan["steps"]), max_minutes=float(plan["max_minutes"]))
     out = runs / name
-    done = read_sidecar(out / "model.safetensors") if (out / "model.safetensors").is_file() \
-        else {}
+    finished = finished_result(out)
+    done = finished.sidecar if finished is not None else {}
     if done and with_defaults(done.get("preset", {})) != cfg.as_dict():
         raise DRCNError(f"{out} holds a finished run of another configuration; move it away to "
                         f"retrain {name} (differences: {_diff(done.get('preset', {}), cfg)})")
