@@ -62,7 +62,7 @@ recipe-figures: $(STAMP)
 	$(PY) benchmarks/plot_recipes.py
 
 weights: $(STAMP)
-	$(PY) -m drcn_lib.experiments.reproduce --train
+	$(VENV)/bin/drcn reproduce --train --weights-dir drcn_lib/weights
 
 notebooks: $(STAMP)
 	$(PY) tools/run_notebooks.py notebooks/*.ipynb

@@ -29,7 +29,7 @@ from infer_memory import child_main, infer_case
 from train_log import minutes_to_srcnn
 from train_speed import apply_peaks, reference_matches, train_case
 
-from drcn_lib.engine.checkpoint import write_json
+from drcn_lib.atomic import write_json
 from drcn_lib.engine.presets import preset
 from drcn_lib.engine.provenance import git_commit, hardware
 

@@ -16,6 +16,8 @@ from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig
 
 HERE = Path(__file__).resolve().parent
+#: The logged recipes (history.json + model.json per run) lesson 08 and the README plot.
+RECIPES_DIR = HERE / "recipes"
 
 # The recipes are written against three earlier values of the `cpu` preset, pinned here so that
 # a later preset leaves each name meaning the run logged under it.
@@ -152,7 +154,7 @@ SCREENS = {
 
 def out_dir(name: str) -> Path:
     """Where the run of recipe or screen ``name`` writes its log."""
-    return (SCREEN_DIR if name in SCREENS else HERE / "recipes") / name
+    return (SCREEN_DIR if name in SCREENS else RECIPES_DIR) / name
 
 
 def main(names: list[str]) -> None:

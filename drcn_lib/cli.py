@@ -77,7 +77,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     else:
         if not (args.weights or args.pretrained):
             raise DRCNError("--model drcn needs --weights FILE or --pretrained NAME")
-        predictor, sidecar = ev.model_predictor_from_args(args)
+        predictor, sidecar = ev.load_predictor(
+            args.weights, args.pretrained, device=args.device, tile=args.tile,
+            intermediates=not args.ensemble_only)
         name = args.pretrained or (args.weights.stem if args.weights else "drcn")
         trained = sidecar.get("preset", {}).get("scale")
         if trained is not None and args.scales == list(DEFAULT_SCALES):
@@ -227,7 +229,7 @@ def _run_download(args: argparse.Namespace) -> int:
 
 
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
-    from drcn_lib.experiments.reproduce import add_arguments
+    from drcn_lib.pretrained import REGISTRY
 
     p = subparsers.add_parser(
         "reproduce",
@@ -236,13 +238,56 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
         "preset). Without: run the recursion-depth, ensemble and benchmark studies on the "
         "shipped weights and write RESULTS.md, results.json and figures into --out.",
     )
-    add_arguments(p)
+    p.add_argument("--train", action="store_true",
+                   help="train (cpu preset) and ship every registry model not shipped yet")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help=f"with --train: only these models ({', '.join(REGISTRY)})")
+    p.add_argument("--force", action="store_true", help="with --train: retrain shipped ones")
+    p.add_argument("--runs", type=Path, default=None,
+                   help="where training runs go (default: DRCN_RUNS, else runs/)")
+    p.add_argument("--weights-dir", type=Path, default=None,
+                   help="with --train: where to ship the weights (a checkout: drcn_lib/weights)")
+    p.add_argument("--out", type=Path, default=Path("results"),
+                   help="folder for RESULTS.md, results.json and figures (default results/)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
+    p.add_argument("--sets", nargs="+", default=None,
+                   help="benchmark sets (default: every test set present)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="first N images of each set only (a quick look; not comparable)")
+    p.add_argument("--fallback", action="store_true",
+                   help="use scikit-image stand-in images for a missing set (not comparable)")
+    p.add_argument("--stand-ins", action="store_true",
+                   help="tiny untrained models instead of the weights (tests the pipeline only)")
+    p.add_argument("--no-cache", action="store_true", help="score everything again")
+    p.set_defaults(_parser=p)
+
+
+def _command_of(prog: str, args: argparse.Namespace) -> str:
+    """The command line that gives ``args``, the options left at their defaults left out."""
+    parser: argparse.ArgumentParser = args._parser
+    defaults = vars(parser.parse_args([]))
+    parts = [prog]
+    for key, value in vars(args).items():
+        if key.startswith("_") or key not in defaults or value == defaults[key]:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            parts += [flag, *map(str, value)]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
-    from drcn_lib.experiments.reproduce import command_of, run
+    from drcn_lib.experiments.reproduce import reproduce
 
-    return run(args, command=command_of("drcn reproduce", args))
+    return reproduce(
+        train=args.train, only=args.only, force=args.force, runs=args.runs,
+        weights_dir=args.weights_dir, out=args.out, device=args.device, sets=args.sets,
+        limit=args.limit, fallback=args.fallback, stand_ins=args.stand_ins,
+        cache=not args.no_cache, command=_command_of("drcn reproduce", args))
 
 
 # --- main ----------------------------------------------------------------------------------

@@ -87,11 +87,12 @@ def test_the_kernel_ceiling_times_the_convolutions_a_step_makes(strategy):
     from torch import nn
 
     drcn_macs_per_pixel = load_script("benchmarks", "flops").drcn_macs_per_pixel
+    from drcn_lib.engine.unfolding import UnfoldedDRCN
     from drcn_lib.model import DRCN
 
     cc = load_script("benchmarks", "conv_ceiling")
     filters, depth, batch = 4, 3, 2
-    model = DRCN(recursions=depth, filters=filters, recon_strategy=strategy)
+    model = UnfoldedDRCN(DRCN(recursions=depth, filters=filters), strategy)
     seen: Counter[tuple[int, int, int]] = Counter()
     for m in model.modules():
         if isinstance(m, nn.Conv2d):

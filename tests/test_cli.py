@@ -76,6 +76,31 @@ def test_trained_weights_give_every_output_and_the_ensemble(
     assert {r["scale"] for r in records} == {2}  # the scale the sidecar says it was trained for
 
 
+def test_a_sidecar_asking_for_1000_recursions_is_refused_before_any_work(
+    tiny_set: None, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A 12 KB sidecar with recursions 1000 (and 1000 w_d in the file) once cost gigabytes and
+    minutes even with --ensemble-only; it is now a one-line error at load."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from drcn_lib.engine.checkpoint import save_weights, sidecar_path
+    from drcn_lib.model import DRCN
+
+    weights = save_weights(tmp_path / "m.safetensors", DRCN(recursions=2, filters=4),
+                           {"preset": {"scale": 2}})
+    tensors = load_file(str(weights))
+    tensors["ensemble_weights"] = torch.full((1000,), 1e-3)
+    save_file(tensors, str(weights))
+    side = json.loads(sidecar_path(weights).read_text())
+    side["model_config"]["recursions"] = 1000
+    sidecar_path(weights).write_text(json.dumps(side))
+    args = ["eval", "--weights", str(weights), "--sets", "Tiny", "--ensemble-only"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "recursions=1000" in err and "from 1 to 64" in err and err.count("\n") == 1
+
+
 def test_data_lists_sets_with_counts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

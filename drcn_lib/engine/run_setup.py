@@ -5,6 +5,7 @@ Kept apart from ``loop.py`` so the loop itself stays one screen long (STYLE.md, 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,16 +15,20 @@ from typing import Any
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import find_set, set_status
 from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
-from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
+from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights
 from drcn_lib.engine.distributed import DistContext, init_distributed
+from drcn_lib.engine.growth import start_growth
 from drcn_lib.engine.hardware import Runtime, choose_runtime
 from drcn_lib.engine.presets import TrainConfig, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
+from drcn_lib.engine.trainable import LIBRARY, USER, check_user_model, model_record
+from drcn_lib.engine.unfolding import UnfoldedDRCN, unfolded
 from drcn_lib.engine.validation import Validator
 from drcn_lib.errors import DRCNError
 from drcn_lib.loss import decay_parameters
@@ -67,12 +72,19 @@ class RunState:
     history: dict[str, list[dict[str, float]]] = field(
         default_factory=lambda: {"train": [], "val": []})
     data: dict[str, Any] = field(default_factory=dict)  # which images it saw (for the sidecar)
+    model_source: str = LIBRARY  # USER: the caller's own module (train(..., model=...))
+    unfolded: UnfoldedDRCN | None = None  # the library's DRCN as trained: depth, f3 schedule
     ema: WeightAverage | None = None  # cfg.ema_decay: the averaged weights, validated and saved
 
     @property
     def scored_model(self) -> nn.Module:
         """What validation scores and the weights file holds: the average when there is one."""
-        return self.ema.synced(self.model) if self.ema is not None else self.model
+        return self.ema.model if self.ema is not None else self.model
+
+    @property
+    def depth(self) -> int | None:
+        """Recursions unfolded now (None: all D, or a model the engine does not unfold)."""
+        return self.unfolded.depth if self.unfolded is not None else None
 
     @property
     def ckpt_path(self) -> Path:
@@ -107,7 +119,7 @@ class RunState:
         """Rank 0 scores the validation set; every rank gets the scores (plateau decisions)."""
         scores = None
         if self.dist.is_main and self.validator is not None:
-            scores = self.validator.psnr(self.scored_model, self.runtime.device)
+            scores = self.validator.psnr(self.scored_model, self.runtime.device, self.depth)
         scores = self.dist.broadcast(scores)
         self.model.train()
         if self.cfg.lr_schedule == "plateau" and self.plateau.update(scores["psnr"]) and log:
@@ -133,11 +145,14 @@ def data_record(cfg: TrainConfig) -> dict[str, Any]:
 def setup_run(
     cfg: TrainConfig, out: Path, resume: bool, device: str, dtype: str,
     channels_last: bool | str, recon_strategy: str, probe: bool, log: Callable[[str], None],
-    allow_fallback: bool = True,
+    allow_fallback: bool = True, user_model: nn.Module | None = None,
 ) -> RunState:
     """Build (or restore from ``out/checkpoint.pt``) everything a run needs. With
     ``allow_fallback=False`` a missing training or validation set is an error (naming the
-    download command) instead of the scikit-image stand-ins: shipped weights are trained so."""
+    download command) instead of the scikit-image stand-ins: shipped weights are trained so.
+    ``user_model`` is trained instead of the model the config describes (see trainable.py)."""
+    if user_model is not None:
+        check_user_model(user_model, cfg)
     data = data_record(cfg)
     if not allow_fallback:
         for role in ("train", "val"):
@@ -162,16 +177,17 @@ def setup_run(
         raise DRCNError(f"{ckpt_path} was written by another configuration: {diff}")
 
     torch.manual_seed(cfg.seed)
-    model = build_model(**cfg.model_kwargs())
-    if cfg.arch == "drcn" and cfg.recursions_start is not None:
-        model.start_growth(cfg.recursions_start)  # a checkpoint's weights replace these below
+    model = build_model(**cfg.model_kwargs()) if user_model is None else user_model
+    if user_model is None and cfg.arch == "drcn" and cfg.recursions_start is not None:
+        start_growth(model, cfg.recursions_start)  # a checkpoint's weights replace these below
     if state is not None:
         runtime = Runtime(**{**state["runtime"], "reasons": ("as recorded in the checkpoint",)})
     else:
         runtime = None
         if ctx.is_main:
             runtime = choose_runtime(
-                lambda: build_model(**cfg.model_kwargs()), cfg.batch_size // ctx.world,
+                lambda: (build_model(**cfg.model_kwargs()) if user_model is None
+                         else copy.deepcopy(user_model)), cfg.batch_size // ctx.world,
                 cfg.patch, ctx.device(device), dtype, channels_last, recon_strategy,
                 probe=probe, probe_batch=cfg.batch_size // ctx.world, log=log)
         runtime = ctx.broadcast(runtime)
@@ -180,8 +196,9 @@ def setup_run(
     log(runtime.describe())
     fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
     model = model.to(device=torch.device(runtime.device), memory_format=fmt)
-    if hasattr(model, "recon_strategy"):
-        model.recon_strategy = runtime.recon_strategy
+    net = unfolded(model, runtime.recon_strategy)
+    if isinstance(net, UnfoldedDRCN) and cfg.recursions_start is not None:
+        net.depth = cfg.recursions_start  # the loop unfolds more as recursions_at says
 
     spec = PatchSpec(set_name=cfg.train_set, scale=cfg.scale, patch=cfg.patch, stride=cfg.stride)
     if ctx.enabled and ctx.is_main:  # build the cache once, before the other ranks read it
@@ -193,10 +210,11 @@ def setup_run(
     log(f"{len(patches.inputs)} training patches from {cfg.train_set}"
         + (f", {len(validator.pairs)} validation images from {cfg.val_set}" if validator else ""))
 
-    run = RunState(cfg, out, runtime, model, model, make_optimizer(model, cfg), batches,
+    run = RunState(cfg, out, runtime, model, net, make_optimizer(model, cfg), batches,
                    validator, ctx, Plateau(cfg.plateau_patience),
                    started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   data=data)
+                   data=data, model_source=USER if user_model is not None else LIBRARY,
+                   unfolded=net if isinstance(net, UnfoldedDRCN) else None)
     if state is not None:
         model.load_state_dict(state["model"])
         run.opt.load_state_dict(state["optimizer"])
@@ -208,7 +226,7 @@ def setup_run(
         run.ema = WeightAverage(model, cfg.ema_decay)
         if state is not None:
             run.ema.load(state["ema"])
-    run.net = ctx.wrap(model)
+    run.net = ctx.wrap(net)
     return run
 
 
@@ -243,9 +261,10 @@ def finish_run(
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "steps": run.step, "wall_seconds": round(run.wall, 1), "final_val_psnr": final,
         "val_set": cfg.val_set, "val_curve": run.history["val"], "data": run.data,
+        "model_source": run.model_source,
     }
     model = run.scored_model.float().to(memory_format=torch.contiguous_format)
-    save_weights(weights, model, sidecar)
+    save_weights(weights, model, sidecar, config=model_record(model))
     log(f"done: {run.step} steps in {run.wall / 60:.1f} min, {cfg.val_set} x{cfg.scale} PSNR "
         f"{final} dB -> {weights}")
     return weights, sidecar
