@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import socket
 import threading
 import time
@@ -93,13 +94,17 @@ class DeadlineDownloader:
                     f"{self.cap >> 20} MiB cap for one file; nothing was kept"
                 )
 
+            fd = resp.raw.fileno()
+            inode = os.fstat(fd).st_ino  # a socket's own inode: never shut a reused fd down
+
             def expire() -> None:
                 expired.set()
-                sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
-                with contextlib.suppress(OSError, AttributeError):
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes the read blocked in recv()
-                with contextlib.suppress(Exception):
-                    resp.close()
+                with contextlib.suppress(OSError, ValueError):
+                    if os.fstat(fd).st_ino == inode:
+                        # shutdown() on a duplicate reaches the shared connection and wakes
+                        # the read blocked in recv(); the duplicate itself is then closed
+                        with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as dup:
+                            dup.shutdown(socket.SHUT_RDWR)
 
             timer = threading.Timer(max(0.0, self.deadline - (time.monotonic() - start)), expire)
             timer.daemon = True

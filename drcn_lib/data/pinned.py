@@ -101,5 +101,5 @@ def download_pinned(
 def _failed(name: str, file: str, why: str) -> str:
     return (
         f"{name}: {file} failed, nothing was installed ({why}). Without network, fetch the set "
-        f"elsewhere and run:  {get_command(name)}"
+        f"elsewhere and run:  {get_command(name)} --from DIR_OR_ARCHIVE"
     )
