@@ -236,13 +236,15 @@ def test_an_existing_set_is_kept_without_overwrite(server, root: Path) -> None:
 
 @needs_images
 def test_an_incomplete_set_keeps_its_good_files_and_the_learners(server, root: Path) -> None:
-    (root / "Set5").mkdir(parents=True)
+    (root / "Set5" / "mine").mkdir(parents=True)
     (root / "Set5" / "notes.txt").write_text("mine")
+    (root / "Set5" / "mine" / "result.png").write_bytes(b"mine too")
     good = (SHARED / "Set5" / "baby.png").read_bytes()
     (root / "Set5" / "baby.png").write_bytes(good)
     download_pinned("Set5", data_root=root, overwrite=True, verbose=False, progress=False)
     assert not any("baby" in r for r in server.requests)
     assert (root / "Set5" / "notes.txt").read_text() == "mine"
+    assert (root / "Set5" / "mine" / "result.png").read_bytes() == b"mine too"
     assert registry.verify_set("Set5", root) == []
 
 

@@ -31,14 +31,14 @@ from drcn_lib.errors import DataError
 
 def _keep_existing(target: Path, out_dir: Path, name: str) -> None:
     """Copy into ``out_dir`` what ``target`` already holds that can stay: registry images whose
-    bytes are the registry's, and any file that is not a registry image."""
+    bytes are the registry's, and any file or folder that is not a registry image."""
     info = get_set(name)
     for p in sorted(target.iterdir()) if target.is_dir() else []:
-        if not p.is_file():
-            continue
-        if p.name in info.files and file_sha256(p) != info.entry(p.name).sha256:
-            continue  # fetched again
-        shutil.copy2(p, out_dir / p.name)
+        if p.is_dir():
+            shutil.copytree(p, out_dir / p.name, symlinks=True)
+        elif p.name not in info.files or file_sha256(p) == info.entry(p.name).sha256:
+            shutil.copy2(p, out_dir / p.name, follow_symlinks=False)
+        # else: a registry image with other bytes, fetched again
 
 
 def download_pinned(
