@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from drcn_lib.errors import ConfigError
 from drcn_lib.settings import cache_root
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -59,16 +60,58 @@ class Runtime:
         return asdict(self)
 
 
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU, unless a device is named."""
-    if requested != "auto":
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
+def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return bool(mps is not None and mps.is_available())
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU, unless a device is named.
+
+    A named device this torch cannot use (``cuda`` on a CPU-only build, ``cuda:3`` on a machine
+    with one GPU, ``gpu``) is a :class:`ConfigError` saying what is available, here and not as
+    an ``AssertionError`` from deep inside the first ``.to(device)``.
+    """
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    usable = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
+        ["mps"] if _mps_available() else [])
+    try:
+        dev = torch.device(requested)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ConfigError(f"device {requested!r} is not a device name; usable here: "
+                          f"{usable}") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch build has no CUDA" if torch.version.cuda is None
+                   else "no CUDA GPU is visible")
+            raise ConfigError(f"device {requested!r}: {why} (torch {torch.__version__}); "
+                              f"usable here: {usable}")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {requested!r}: only {torch.cuda.device_count()} CUDA "
+                              "device(s) visible")
+    elif dev.type == "mps" and not _mps_available():
+        raise ConfigError(f"device {requested!r}: Apple MPS is not available here; usable "
+                          f"here: {usable}")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device {requested!r} is not supported; usable here: {usable}")
+    return dev
+
+
+def check_runtime_args(
+    device: str, dtype: str, channels_last: bool | str, recon_strategy: str
+) -> None:
+    """Refuse impossible runtime choices before a run allocates anything (see ``pick_device``)."""
+    pick_device(device)
+    if dtype != "auto" and dtype not in DTYPES:
+        raise ConfigError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
+    if channels_last != "auto" and not isinstance(channels_last, bool):
+        raise ConfigError(f"channels_last must be True, False or 'auto', got {channels_last!r}")
+    if recon_strategy not in ("auto", "batched", "loop"):
+        raise ConfigError(f"recon strategy {recon_strategy!r} is not one of "
+                          "('auto', 'batched', 'loop')")
 
 
 def cpu_capability() -> str:
@@ -177,7 +220,7 @@ def choose_runtime(
     dtype_opts = ["float32", "bfloat16"] if has_bf16 else ["float32"]
     if dtype != "auto":
         if dtype not in DTYPES:
-            raise ValueError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
+            raise ConfigError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
         dtype_opts = [dtype]
         reasons.append(f"dtype {dtype} forced")
     elif not has_bf16:
