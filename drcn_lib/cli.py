@@ -187,7 +187,8 @@ def _parse_override(text: str, fields: dict[str, object]) -> tuple[str, object]:
             try:
                 return key, cast(raw)
             except ValueError as exc:
-                raise DRCNError(f"--set {text!r}: {key} needs a {cast.__name__}") from exc
+                kind = "an integer" if cast is int else "a number"
+                raise DRCNError(f"--set {text!r}: {key} needs {kind}") from exc
     try:
         return key, json.loads(raw)
     except ValueError:

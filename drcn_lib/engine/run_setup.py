@@ -332,7 +332,7 @@ def divergence(run: RunState) -> str | None:
     losses = [r["loss"] for r in run.history["train"]]
     if len(losses) < 2 or not losses[-1] > DIVERGED_LOSS_RATIO * losses[0]:
         return None
-    lr = run.cfg.lr
+    lr = max(r.get("lr", run.cfg.lr) for r in run.history["train"])  # the lr it trained with
     return (f"the run diverged: its training loss ended at {losses[-1]:.3g}, "
             f"{losses[-1] / losses[0]:.3g}x its start ({losses[0]:.3g}) with lr {lr:g}; no "
             f"weights were written to {run.out / WEIGHTS}. Train again with a lower learning "
