@@ -206,7 +206,7 @@ def test_config_name_lists_agree_with_the_model_and_the_loss():
     ("val_every", 0, "val_every must be an integer >= 1"),
     ("recursions", 0, "recursions must be an integer >= 1"),
     ("filters", 0, "filters must be an integer >= 1"),
-    ("optimizer", "rmsprop", "optimizer 'rmsprop' is not one of ('adam', 'sgd')"),
+    ("optimizer", "rmsprop", r"optimizer 'rmsprop' is not one of \('adam', 'sgd'\)"),
     ("lr", float("nan"), r"lr must be a finite number in \(0, inf\), got nan"),
     ("lr", -1e-3, r"lr must be a finite number in \(0, inf\)"),
     ("momentum", 1.0, r"momentum must be a finite number in \[0, 1\)"),
