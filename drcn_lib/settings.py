@@ -35,29 +35,3 @@ def cache_root() -> Path:
         return Path(env).expanduser().resolve()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "drcn"
-
-
-def check_folder(path: Path, what: str, writable: bool = False) -> None:
-    """Refuse a folder the course cannot use, naming the setting that points at it.
-
-    ``what`` is how the user set it (``"DRCN_DATA"``, ``"--out"``). A path that exists but is
-    a file, or (``writable=True``) a folder, or the nearest folder above a missing one, that
-    this process cannot write into (read-only mount, permissions), is a :class:`ConfigError`
-    raised before any work starts, not an ``OSError`` half-way through a run.
-    """
-    from drcn_lib.errors import ConfigError
-
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{what} {path} is a file, not a folder; point {what} at a folder")
-    if not writable:
-        return
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"{what} {path} cannot be created: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        where = "" if existing == path else f" (its nearest existing folder {existing})"
-        raise ConfigError(f"{what} {path}{where} is read-only; point {what} at a folder this "
-                          "user can write to")

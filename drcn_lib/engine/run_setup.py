@@ -6,6 +6,7 @@ Kept apart from ``loop.py`` so the loop itself stays one screen long (STYLE.md, 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from drcn_lib.engine.validation import Validator
 from drcn_lib.errors import ConfigError, StorageError, TrainingDiverged
 from drcn_lib.loss import decay_parameters
 from drcn_lib.model.factory import build_model
-from drcn_lib.settings import cache_root, check_folder, data_root
+from drcn_lib.settings import cache_root, data_root
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
@@ -145,6 +146,30 @@ def data_record(cfg: TrainConfig) -> dict[str, Any]:
     return record
 
 
+def check_folder(path: Path, what: str, writable: bool = False) -> None:
+    """Refuse a folder the course cannot use, naming the setting that points at it.
+
+    ``what`` is how the user set it (``"DRCN_DATA"``, ``"the output folder"``). A path that
+    exists but is a file, or (``writable=True``) a folder, or the nearest folder above a
+    missing one, that this process cannot write into (read-only mount, permissions), is a
+    :class:`ConfigError` raised before any work starts, not an ``OSError`` half-way through.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is a file, not a folder; point {what} at a folder")
+    if not writable:
+        return
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{what} {path} cannot be created: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == path else f" (its nearest existing folder {existing})"
+        raise ConfigError(f"{what} {path}{where} is read-only; point {what} at a folder this "
+                          "user can write to")
+
+
 def check_run(
     cfg: TrainConfig, out: Path, resume: bool, overwrite: bool, device: str, dtype: str,
     channels_last: bool | str, recon_strategy: str,
@@ -224,7 +249,7 @@ def setup_run(
     state = load_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
     changed = _check_resume(cfg, state, ckpt_path) if state is not None else {}
     if resume and state is None:
-        log(f"--resume: {out} holds no checkpoint yet, so this run starts at step 0")
+        log(f"nothing to resume: {out} holds no checkpoint yet, so this run starts at step 0")
 
     spec = PatchSpec(set_name=cfg.train_set, scale=cfg.scale, patch=cfg.patch, stride=cfg.stride)
     hint = "free some space or point DRCN_CACHE at another folder, then run again"
