@@ -114,6 +114,32 @@ def check_runtime_args(
                           "('auto', 'batched', 'loop')")
 
 
+def available_memory(device: torch.device) -> int | None:
+    """Bytes a run may still allocate on ``device``: the GPU's free memory, or Linux's
+    ``MemAvailable`` for the CPU; None where this cannot be known (then nothing is refused)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type != "cpu":
+        return None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def step_memory_floor(arch: str, filters: int, recursions: int, batch: int, patch: int) -> int:
+    """A LOWER bound on the bytes one training step holds for its backward pass: the float32
+    feature maps it cannot do without (DRCN: H_0..H_D, D + 1 maps of F channels; SRCNN: its
+    64- and 32-channel maps), for ``batch`` patches of ``patch`` x ``patch``. Real use is
+    higher (f1's and f3's hidden maps, gradients, the optimiser), so a run refused because
+    this exceeds the free memory could never have run; one that passes may still not fit."""
+    channels = 64 + 32 if arch == "srcnn" else (recursions + 1) * filters
+    return 4 * channels * batch * patch * patch
+
+
 def cpu_capability() -> str:
     """'AVX512', 'AVX2', 'DEFAULT', ... as PyTorch's dispatcher sees this CPU."""
     try:

@@ -23,7 +23,14 @@ from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
 from drcn_lib.engine.distributed import DistContext, init_distributed
-from drcn_lib.engine.hardware import Runtime, check_runtime_args, choose_runtime
+from drcn_lib.engine.hardware import (
+    Runtime,
+    available_memory,
+    check_runtime_args,
+    choose_runtime,
+    pick_device,
+    step_memory_floor,
+)
 from drcn_lib.engine.presets import TrainConfig, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
@@ -179,6 +186,15 @@ def check_run(
     holds. A bad value answers here in a second, before any probe step or patch allocates."""
     cfg.validate()
     check_runtime_args(device, dtype, channels_last, recon_strategy)
+    dev = pick_device(device)
+    batch = max(1, cfg.batch_size // int(os.environ.get("WORLD_SIZE", "1") or 1))  # per process
+    need = step_memory_floor(cfg.arch, cfg.filters, cfg.recursions, batch, cfg.patch)
+    free = available_memory(dev)
+    if free is not None and need > free:
+        raise ConfigError(
+            f"one training step needs at least {need / 2**30:.1f} GiB for its feature maps "
+            f"(batch_size {batch}, patch {cfg.patch}, {cfg.filters} filters, D={cfg.recursions})"
+            f" but {dev} has {free / 2**30:.1f} GiB free; lower batch_size, patch or filters")
     check_folder(data_root(), "DRCN_DATA")
     check_folder(cache_root(), "DRCN_CACHE", writable=True)
     check_folder(out, "the output folder", writable=True)
@@ -371,11 +387,11 @@ def finish_run(
     cfg, weights = run.cfg, run.out / WEIGHTS
     done = run.step >= cfg.steps or (
         cfg.max_minutes is not None and run.wall >= cfg.max_minutes * 60)
-    if not done or not run.dist.is_main:
-        return weights, {}
-    diverged = divergence(run)
+    diverged = divergence(run) if done else None  # every rank logged the same losses
     if diverged is not None:
         raise TrainingDiverged(diverged)
+    if not done or not run.dist.is_main:
+        return weights, {}
     final = run.history["val"][-1]["psnr"] if run.history["val"] else None
     sidecar: dict[str, Any] = {
         "command": command or command_line(), "preset": cfg.as_dict(),

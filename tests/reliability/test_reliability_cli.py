@@ -105,6 +105,10 @@ IMPOSSIBLE = {
     "scale=1": (["--set", "scale=1"], ("scale must be an integer >= 2, got 1",)),
     "skip=maybe": (["--set", "skip=maybe"], ("skip needs true or false",)),
     "unknown field": (["--set", "depth=3"], ("expected FIELD=VALUE", "'depth=3'")),
+    # 8 filters x 4 maps x 1e8 patches of 21x21: a step needs terabytes; refused by a lower bound
+    "batch_size=100000000": (["--set", "batch_size=100000000"],
+                             ("one training step needs at least", "GiB free",
+                              "lower batch_size")),
 }
 
 
