@@ -2,7 +2,7 @@
 
     drcn eval --model bicubic --sets Set5 Set14 B100 --scales 2 3 4 [--json]
     drcn eval --pretrained drcn-x3-d16 --sets Set5 [--json]   (every output d and the ensemble)
-    drcn train --preset cpu --scale 3 --recursions 16 --out runs/x3-d16 [--resume]
+    drcn train --preset cpu --scale 3 --recursions 16 --out runs/x3-d16 [--resume | --force]
     drcn download Set5 | all                          (from the pinned public URLs)
     drcn download Set5 --from DIR_OR_ARCHIVE_OR_URL
     drcn data                                         (sets present, every pixel checksum)
@@ -10,8 +10,9 @@
 
 Each subcommand is a pair ``_add_<cmd>(subparsers)`` (its arguments) and ``_run_<cmd>(args)``
 (its work, returning the exit code), registered in ``_COMMANDS``. Errors the course raises on
-purpose (:class:`drcn_lib.errors.DRCNError`) become one line on stderr and exit code 2; anything
-else is a bug and keeps its traceback. ``python -m drcn_lib.cli`` works as well as ``drcn``.
+purpose (:class:`drcn_lib.errors.DRCNError`), and ``OSError``s of the machine (a full disk),
+become one line on stderr and exit code 2; anything else is a bug and keeps its traceback.
+``python -m drcn_lib.cli`` works as well as ``drcn``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", type=Path, default=None, help="a trained model's weights file")
     p.add_argument("--pretrained", default=None, help="name of shipped weights, e.g. drcn-x3-d16")
     p.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), help="set names")
-    p.add_argument("--scales", nargs="+", type=int, default=list(DEFAULT_SCALES), help="factors")
+    p.add_argument("--scales", nargs="+", type=int, default=None,
+                   help="factors (default: the scale DRCN weights were trained for, "
+                   "else 2 3 4)")
     p.add_argument("--json", action="store_true", help="print only a JSON list of the records")
     p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
     p.add_argument("--tile", type=int, default=256, help="tile size for large images (0: none)")
@@ -66,7 +69,7 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
 def _run_eval(args: argparse.Namespace) -> int:
     ev = importlib.import_module("drcn_lib.evaluate")  # the package re-exports evaluate()
 
-    bad = [s for s in args.scales if s < 2]
+    bad = [s for s in args.scales or () if s < 2]
     if bad:
         raise DRCNError(
             f"--scales must be integers of at least 2 (the paper uses 2 3 4); got {bad}"
@@ -76,6 +79,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         if args.weights or args.pretrained:
             raise DRCNError("--weights/--pretrained make no sense with --model bicubic")
         predictor, name = ev.bicubic_predictor, "bicubic"
+        scales = args.scales or list(DEFAULT_SCALES)
     else:
         if not (args.weights or args.pretrained):
             raise DRCNError("--model drcn needs --weights FILE or --pretrained NAME")
@@ -83,10 +87,15 @@ def _run_eval(args: argparse.Namespace) -> int:
             args.weights, args.pretrained, device=args.device, tile=args.tile,
             intermediates=not args.ensemble_only)
         name = args.pretrained or (args.weights.stem if args.weights else "drcn")
-        trained = sidecar.get("preset", {}).get("scale")
-        if trained is not None and args.scales == list(DEFAULT_SCALES):
-            args.scales = [trained]  # a DRCN is trained for one scale: default to it
-    records = ev.evaluate(predictor, args.sets, args.scales, name, progress=_stderr)
+        preset = sidecar.get("preset")
+        trained = preset.get("scale") if isinstance(preset, dict) else None
+        # a DRCN is trained for one scale: default to it, and honour explicit --scales
+        scales = args.scales or ([trained] if trained is not None else list(DEFAULT_SCALES))
+        other = [s for s in scales if trained is not None and s != trained]
+        if other:
+            _stderr(f"drcn eval: warning: {name} was trained for x{trained}; its scores at "
+                    f"{', '.join(f'x{s}' for s in other)} measure a scale it never saw")
+    records = ev.evaluate(predictor, args.sets, scales, name, progress=_stderr)
     if args.json:
         print(json.dumps([r.as_dict() for r in records], indent=1))
     else:
@@ -164,7 +173,12 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any preset field, e.g. --set lr=5e-4 (repeatable)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint.pt (lr and grad_clip may change); "
+                   "without one, say so and start at step 0")
+    p.add_argument("--force", action="store_true",
+                   help="start again in an OUT that holds earlier weights or a checkpoint "
+                   "(they are replaced as the new run writes its own)")
     p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
     p.add_argument("--dtype", default="auto", help="float32, bfloat16 or auto (timed probe)")
     p.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto")
@@ -185,13 +199,16 @@ def _parse_override(text: str, fields: dict[str, object]) -> tuple[str, object]:
     if raw.lower() in ("none", "null"):
         return key, None
     if isinstance(current, bool):
+        if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise DRCNError(f"--set {text!r}: {key} needs true or false")
         return key, raw.lower() in ("1", "true", "yes", "on")
     for cast in (int, float):
         if isinstance(current, cast):
             try:
                 return key, cast(raw)
             except ValueError as exc:
-                raise DRCNError(f"--set {text!r}: {key} needs a {cast.__name__}") from exc
+                kind = "an integer" if cast is int else "a number"
+                raise DRCNError(f"--set {text!r}: {key} needs {kind}") from exc
     try:
         return key, json.loads(raw)
     except ValueError:
@@ -212,7 +229,7 @@ def _run_train(args: argparse.Namespace) -> int:
     result = train(cfg, args.out, resume=args.resume, device=args.device, dtype=args.dtype,
                    channels_last=cl, recon_strategy=args.recon,
                    checkpoint_every_s=args.checkpoint_every, progress=not args.no_progress,
-                   allow_fallback=not args.no_fallback)
+                   allow_fallback=not args.no_fallback, overwrite=args.force)
     if result.sidecar:
         print(f"weights: {result.weights} (final {cfg.val_set} x{cfg.scale} PSNR "
               f"{result.final_psnr:.2f} dB)")
@@ -394,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, run = _COMMANDS[args.command]
     try:
         return run(args)
-    except DRCNError as err:
+    except (DRCNError, OSError) as err:  # OSError: a full disk, a folder that vanished
         message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
         _stderr(f"drcn {args.command}: error: {message}")
         return 2

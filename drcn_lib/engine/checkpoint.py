@@ -108,7 +108,8 @@ def load_weights(
     """Build the model a safetensors file was saved from and load it; returns (model, sidecar).
 
     ``expect`` (e.g. ``{"recursions": 16}``) makes a mismatch between what the caller wants and
-    what the file holds a clear :class:`CheckpointError` instead of a silent surprise.
+    what the file holds a clear :class:`CheckpointError` instead of a silent surprise; so does a
+    tensor holding NaN or Inf (such a model scores ~6.5 dB and would otherwise pass as loaded).
     """
     weights = Path(weights)
     if not weights.is_file():
@@ -125,6 +126,13 @@ def load_weights(
             header = json.loads(fh.read(header_len))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights} is not a readable safetensors file: {exc}") from exc
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{weights} holds NaN or Inf in {len(bad)} tensor(s) ({', '.join(bad[:3])}"
+            f"{' ...' if len(bad) > 3 else ''}): the weights of a diverged or damaged run "
+            "would only predict garbage; retrain or fetch a clean copy"
+        )
     sidecar = read_sidecar(weights)
     config = _model_config(weights, sidecar, header)
     for key, want in (expect or {}).items():

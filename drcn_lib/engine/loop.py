@@ -56,14 +56,22 @@ def train(
     stop_at_step: int | None = None,
     allow_fallback: bool = True,
     model: torch.nn.Module | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``cfg`` into ``out_dir``; see the module docstring. ``stop_at_step`` ends early
     (after a checkpoint), as an interruption would, for tests and demos. ``allow_fallback=False``
     refuses to train on the scikit-image stand-ins when T91 or the validation set is missing.
     ``model``: train this module (trained in place) instead of the one ``cfg`` describes, e.g.
-    a learner's own DRCN; what it must provide is in :mod:`drcn_lib.engine.trainable`."""
+    a learner's own DRCN; what it must provide is in :mod:`drcn_lib.engine.trainable`.
+
+    Every setting, folder and device is checked before anything is allocated or written
+    (:func:`~drcn_lib.engine.run_setup.check_run`). ``out_dir`` holding earlier weights or a
+    checkpoint is refused unless ``resume`` (continue it; ``lr`` and ``grad_clip`` may change)
+    or ``overwrite`` (start again, replacing them when the new run writes its own). A run whose
+    loss ends far above its start raises :class:`TrainingDiverged` instead of shipping."""
     run = setup_run(cfg, Path(out_dir), resume, device, dtype, channels_last, recon_strategy,
-                    probe, log, allow_fallback=allow_fallback, user_model=model)
+                    probe, log, allow_fallback=allow_fallback, overwrite=overwrite,
+                    user_model=model)
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
@@ -129,7 +137,8 @@ def train_step(
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"loss is {loss} at step {run.step} (lr {lr:g}); the last good checkpoint "
-            f"{run.ckpt_path} is kept. Lower the learning rate or set grad_clip."
+            f"{run.ckpt_path} is kept. Lower the learning rate or set grad_clip, and resume "
+            f"from it (e.g. drcn train ... --set lr={run.cfg.lr / 10:g} --resume)"
         )
     if before_update is not None:
         before_update()
