@@ -19,9 +19,10 @@ from drcn_lib.data.registry import find_set, set_status
 from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
+from drcn_lib.engine.compile import maybe_compile
 from drcn_lib.engine.distributed import DistContext, init_distributed
-from drcn_lib.engine.hardware import Runtime, choose_runtime
-from drcn_lib.engine.presets import TrainConfig, with_defaults
+from drcn_lib.engine.hardware import Runtime, choose_runtime, pick_device
+from drcn_lib.engine.presets import TrainConfig, check_device, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
 from drcn_lib.engine.validation import Validator
@@ -138,6 +139,7 @@ def setup_run(
     """Build (or restore from ``out/checkpoint.pt``) everything a run needs. With
     ``allow_fallback=False`` a missing training or validation set is an error (naming the
     download command) instead of the scikit-image stand-ins: shipped weights are trained so."""
+    check_device(cfg, pick_device(device).type)  # the gpu preset: no full run without CUDA
     data = data_record(cfg)
     if not allow_fallback:
         for role in ("train", "val"):
@@ -208,7 +210,9 @@ def setup_run(
         run.ema = WeightAverage(model, cfg.ema_decay)
         if state is not None:
             run.ema.load(state["ema"])
-    run.net = ctx.wrap(model)
+    run.net = maybe_compile(ctx.wrap(model), cfg.compile, cfg.compile_mode, runtime.device,
+                            growing=cfg.arch == "drcn" and cfg.recursions_start is not None,
+                            log=log)
     return run
 
 
