@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import paper_numbers as paper
+from drcn_lib.experiments.findings import MarkdownText
 from drcn_lib.experiments.studies import (
     PAPER_SCALE_SOURCE,
     BenchmarkStudy,
@@ -156,7 +157,7 @@ def _has_big(study: BenchmarkStudy) -> bool:
     return any(r.source == PAPER_SCALE_SOURCE for r in study.rows)
 
 
-def benchmark_markdown(study: BenchmarkStudy) -> str:
+def benchmark_markdown(study: BenchmarkStudy) -> MarkdownText:
     """Table 2 as Markdown: for Bicubic, SRCNN and DRCN, our PSNR/SSIM beside the paper's (and
     the 256-filter DRCN's beside them, when it was measured)."""
     big = _has_big(study)
@@ -174,10 +175,10 @@ def benchmark_markdown(study: BenchmarkStudy) -> str:
                             if big and m == "DRCN" else []),
                           _cell(study, set_name, scale, m, "paper")]
             lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return MarkdownText("\n".join(lines))
 
 
-def depth_markdown(study: DepthStudy) -> str:
+def depth_markdown(study: DepthStudy) -> MarkdownText:
     """Recursion depth table: D, model, our PSNR/SSIM, (the 256-filter models' when measured,)
     the paper's PSNR."""
     big = {p.recursions: p for p in study.paper_scale}
@@ -196,10 +197,11 @@ def depth_markdown(study: DepthStudy) -> str:
         cell = (" -" if b is None else f" {b.psnr:.2f}/{b.ssim:.4f}") + " |" if big else ""
         lines.append(f"| {d} | {name} | {ours} |{cell} "
                      f"{'-' if ref is None else f'{ref:.2f}'} |")
-    return "\n".join(lines)
+    return MarkdownText("\n".join(lines))
 
 
-def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)) -> str:
+def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)
+                      ) -> MarkdownText:
     """PSNR of each output d and of the ensemble, ours and the paper's, one column pair per
     scale."""
     head = ["d"]
@@ -233,7 +235,7 @@ def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4))
                 *([f"**{big.ensemble_psnr:.2f}**"] if big else []),
                 "-" if ref is None else f"{ref:.2f}"]
     lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+    return MarkdownText("\n".join(lines))
 
 
 def benchmark_figure(study: BenchmarkStudy, scale: int) -> Figure:
@@ -339,23 +341,40 @@ def output_figure(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
                      title=f"{pair.name} x{pair.scale}: output y_{d} beside the ensemble")
 
 
+def start_weights(sidecar: Mapping[str, object], depth: int) -> np.ndarray:
+    """The w_d a model started from: 1/D (the model's initialisation), or, for a depth grown
+    from ``recursions_start`` = s during training, 1/s on the first s and 0 on the others (each
+    later w_d starts at 0 when its recursion is switched on)."""
+    start = (sidecar.get("preset") or {}).get("recursions_start")  # type: ignore[union-attr]
+    if not start:
+        return np.full(depth, 1.0 / depth)
+    return np.array([1.0 / start if d < start else 0.0 for d in range(depth)])
+
+
 def ensemble_weights_figure(models: Mapping[str, tuple[object, dict]]) -> Figure:
     """The learned ensemble weights w_d of each recursive-supervision DRCN in ``models``
-    (bars per d), with the 1/D they started from; says so when there is none."""
-    nets = {n: m for n, (m, _s) in models.items()
+    (bars per d), with the values they started from (black ticks, from each sidecar's preset:
+    1/D, or 1 on w_1 and 0 on the others for a depth grown from 1); says so when there is none.
+    """
+    nets = {n: (m, s) for n, (m, s) in models.items()
             if getattr(m, "ensemble_weights", None) is not None}
     fig, axes = new_figure(1, 1, size=(7.0, 3.6))
     ax = axes[0, 0]
     width = 0.8 / max(len(nets), 1)
-    for i, (name, net) in enumerate(nets.items()):
+    starts = set()
+    for i, (name, (net, side)) in enumerate(nets.items()):
         w = net.ensemble_weights.detach().float().cpu().numpy()  # type: ignore[union-attr]
-        ax.bar(np.arange(1, len(w) + 1) + (i - (len(nets) - 1) / 2) * width, w, width,
-               label=f"{name} (sum {w.sum():.2f})")
-        ax.axhline(1 / len(w), color="grey", linestyle=":", linewidth=1)
+        x = np.arange(1, len(w) + 1) + (i - (len(nets) - 1) / 2) * width
+        ax.bar(x, w, width, label=f"{name} (sum {w.sum():.2f})")
+        w0 = start_weights(side, len(w))
+        starts.add("1/D" if np.allclose(w0, w0[0]) else f"{w0[0]:g} on w_1, 0 on the others")
+        ax.plot(x, w0, "_", color="black", markersize=8)
+    ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("intermediate output d")
     ax.set_ylabel("learned weight w_d")
-    ax.set_title("Learned ensemble weights w_d (dotted: the 1/D they started from)"
-                 if nets else "No model with an ensemble to show", fontsize=10)
+    ax.set_title(f"Learned ensemble weights w_d (ticks: where they started, "
+                 f"{' / '.join(sorted(starts))})" if nets else
+                 "No model with an ensemble to show", fontsize=10)
     if nets:
         ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
