@@ -66,5 +66,5 @@ def test_depth_row_and_error_maps():
                                                  "D=16", "F=256"]
     outs = {"ensemble": pair.hr_y.astype(float), **{d: pair.hr_y + 5.0 * d for d in (1, 2, 3)}}
     fig = error_maps_figure(pair, outs)
-    assert "the ensemble is the closer one" in fig._suptitle.get_text()
-    assert "on 100% of pixels" in fig.axes[4].get_title()
+    assert "the ensemble is closer to the truth than each y_d" in fig._suptitle.get_text()
+    assert "closer on\n100%, farther on 0% of pixels" in fig.axes[4].get_title()

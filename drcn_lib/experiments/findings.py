@@ -26,7 +26,8 @@ def _caveat(study: StudyBase) -> list[str]:
     if study.stand_in:
         return ["- These models are untrained: the numbers below say nothing about DRCN."]
     if not study.complete:
-        return [f"- Measured on {study.images} images, not the whole {study.set}: not "
+        images = f"{study.images} image{'s' if study.images != 1 else ''}"
+        return [f"- Measured on {images}, not the whole {study.set}: not "
                 "comparable with the paper."]
     return []
 

@@ -73,7 +73,7 @@ def error_maps_figure(pair: SRPair, outputs: Mapping[object, np.ndarray] | None,
     maps = {f"y_{d} alone": err(outputs[d]) for d in ds}
     top = max(float(np.percentile(np.concatenate([m.ravel() for m in [*maps.values(), ens]]),
                                   99)), 1.0)
-    fig, axes = new_figure(2, len(ds) + 1, size=(2.3 * (len(ds) + 1), 5.0))
+    fig, axes = new_figure(2, len(ds) + 1, size=(2.4 * (len(ds) + 1), 5.6))
     wins = []
     for col, (name, m) in enumerate([*maps.items(), ("ensemble", ens)]):
         d = ds[col] if col < len(ds) else None
@@ -86,13 +86,13 @@ def error_maps_figure(pair: SRPair, outputs: Mapping[object, np.ndarray] | None,
             continue
         gap = m - ens
         axes[1, col].imshow(gap, cmap="RdBu_r", vmin=-top / 2, vmax=top / 2)
-        closer = float(np.mean(gap > 0))
-        wins.append(closer > float(np.mean(gap < 0)))
-        axes[1, col].set_title(f"ensemble closer than y_{d}\non {closer:.0%} of pixels",
-                               fontsize=8)
+        closer, farther = float(np.mean(gap > 0)), float(np.mean(gap < 0))
+        wins.append(closer > farther)
+        axes[1, col].set_title(f"vs y_{d}: ensemble closer on\n{closer:.0%}, farther on "
+                               f"{farther:.0%} of pixels", fontsize=8)
         hide_ticks(axes[1, col])
-    finding = ("the ensemble is the closer one on more pixels than each y_d" if all(wins) else
-               "some y_d is closer than the ensemble on more pixels")
+    finding = ("the ensemble is closer to the truth than each y_d on more pixels than it is "
+               "farther" if all(wins) else "some y_d is closer than the ensemble on more pixels")
     fig.suptitle(f"{pair.name} x{pair.scale}, a {box[2]}x{box[3]} detail: {finding}",
                  fontsize=10)
     fig.tight_layout()
