@@ -18,7 +18,7 @@ help:
 	@echo "make lab    - open JupyterLab on the course (sets everything up first)"
 	@echo "make test   - unit tests, reliability suite and every notebook via nbval (smoke mode)"
 	@echo "make test-browser - run lessons in JupyterLab in headless Chromium, move their sliders"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and the import-linter contracts (the layers of drcn_lib)"
 	@echo "make bench  - speed and memory benchmark (benchmarks/results.json)"
 	@echo "make recipe-figures - PSNR-versus-minutes figures of benchmarks/recipes/ (docs/)"
 	@echo "make weights - retrain every shipped model with the cpu preset (over an hour on 2 cores)"
@@ -38,6 +38,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	DRCN_SMOKE=1 $(PY) -m pytest -q tests notebooks --nbval-lax -p no:cacheprovider
 
 test-unit: $(STAMP)
@@ -52,6 +53,7 @@ test-browser: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
