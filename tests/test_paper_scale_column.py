@@ -7,6 +7,7 @@ import importlib
 import json
 
 import pytest
+import torch
 from study_fixtures import shrink_image_sets, use_data
 
 from drcn_lib.engine.checkpoint import save_weights
@@ -34,7 +35,8 @@ def fake_paper_scale(folder, depths=(1, 16)) -> list[str]:
         name = f"drcn-x3-d{d}-f256"
         side = {"preset": {"name": "gpu", "scale": 3, "recursions": d, "filters": 256},
                 "hardware": {"gpu": "test GPU"}, "wall_seconds": 60.0, "steps": 10}
-        save_weights(folder / f"{name}.safetensors", DRCN(recursions=d, filters=2), side)
+        model = DRCN(recursions=d, filters=2).to(torch.bfloat16)  # shipped in bf16
+        save_weights(folder / f"{name}.safetensors", model, side)
         names.append(name)
     return names
 
@@ -55,6 +57,9 @@ def test_the_family_is_listed_apart_and_optional(monkeypatch, tmp_path):
         pt.pretrained("drcn-x3-d16-f256")
     fake_paper_scale(tmp_path)
     assert sorted(pt.available_paper_scale()) == ["drcn-x3-d1-f256", "drcn-x3-d16-f256"]
+    model, side = pt.pretrained("drcn-x3-d16-f256")  # bf16 on disk, float32 to compute
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert side["hardware"]["gpu"] == "test GPU"
     assert st.paper_scale_models(smoke=True) == {}  # never loaded in smoke mode
 
 
