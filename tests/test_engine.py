@@ -15,6 +15,7 @@ from drcn_lib.engine.hardware import choose_runtime
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import PRESETS, preset
 from drcn_lib.engine.schedules import Plateau, lr_at
+from drcn_lib.engine.unfolding import UnfoldedDRCN
 from drcn_lib.errors import CheckpointError, DRCNError
 from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
@@ -105,10 +106,9 @@ def test_runtime_layouts_compute_the_same_gradients(cl):
     other.load_state_dict(ref.state_dict())
     fmt = torch.channels_last if cl else torch.contiguous_format
     other = other.to(memory_format=fmt)
-    other.recon_strategy = "loop"
     x, y = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
-    drcn_loss(ref(x), y, 0.5).total.backward()
-    drcn_loss(other(x.to(memory_format=fmt)), y, 0.5).total.backward()
+    drcn_loss(UnfoldedDRCN(ref, "batched")(x), y, 0.5).total.backward()
+    drcn_loss(UnfoldedDRCN(other, "loop")(x.to(memory_format=fmt)), y, 0.5).total.backward()
     for (name, a), b in zip(ref.named_parameters(), other.parameters(), strict=False):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
 

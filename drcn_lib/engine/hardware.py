@@ -9,8 +9,8 @@ machine and model shape, and says what it chose and why. Any choice can be force
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -20,6 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
+from drcn_lib.engine.trainable import model_record
+from drcn_lib.engine.unfolding import unfolded
 from drcn_lib.errors import ConfigError
 from drcn_lib.settings import cache_root
 
@@ -203,8 +206,7 @@ def training_step_fn(
 
     fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=fmt)
-    if hasattr(model, "recon_strategy"):
-        model.recon_strategy = runtime.recon_strategy
+    net = unfolded(model, runtime.recon_strategy)
     x = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
     y = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=1e-6)
@@ -212,7 +214,7 @@ def training_step_fn(
     def step() -> None:
         opt.zero_grad(set_to_none=True)
         with runtime.autocast():
-            out = model(x)
+            out = net(x)
         drcn_loss(out, y, alpha=0.5).total.backward()
         opt.step()
 
@@ -267,7 +269,7 @@ def choose_runtime(
 
     cache_file = cache_file or cache_root() / "runtime_probe.json"
     shape = build()
-    shape_key = json.dumps(getattr(shape, "config", lambda: {})(), sort_keys=True)
+    shape_key = json.dumps(model_record(shape), sort_keys=True)
     key = f"{machine_key(dev)}|{shape_key}|batch={probe_batch}|patch={patch}|" + \
         f"opts={dtype_opts},{cl_opts},{rs_opts}"
     cached = _read_cache(cache_file).get(key)
@@ -310,10 +312,5 @@ def _read_cache(path: Path) -> dict[str, dict]:
 def _write_cache(path: Path, key: str, value: dict) -> None:
     data = _read_cache(path)
     data[key] = value
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache only costs a re-probe next time
+    with contextlib.suppress(OSError):  # a read-only cache only costs a re-probe next time
+        write_json(path, data)

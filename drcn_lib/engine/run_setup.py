@@ -6,6 +6,7 @@ Kept apart from ``loop.py`` so the loop itself stays one screen long (STYLE.md, 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,13 +17,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
 from drcn_lib.data.fallback import fallback_dir
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import find_set, set_status
 from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
-from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights, write_json
+from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from drcn_lib.engine.compile import maybe_compile
 from drcn_lib.engine.distributed import DistContext, init_distributed
+from drcn_lib.engine.growth import start_growth
 from drcn_lib.engine.hardware import (
     Runtime,
     available_memory,
@@ -31,9 +35,11 @@ from drcn_lib.engine.hardware import (
     pick_device,
     step_memory_floor,
 )
-from drcn_lib.engine.presets import TrainConfig, with_defaults
+from drcn_lib.engine.presets import TrainConfig, check_device, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
+from drcn_lib.engine.trainable import LIBRARY, USER, check_user_model, model_record
+from drcn_lib.engine.unfolding import UnfoldedDRCN, unfolded
 from drcn_lib.engine.validation import Validator
 from drcn_lib.errors import ConfigError, StorageError, TrainingDiverged
 from drcn_lib.loss import decay_parameters
@@ -88,6 +94,8 @@ class RunState:
     history: dict[str, list[dict[str, float]]] = field(
         default_factory=lambda: {"train": [], "val": []})
     data: dict[str, Any] = field(default_factory=dict)  # which images it saw (for the sidecar)
+    model_source: str = LIBRARY  # USER: the caller's own module (train(..., model=...))
+    unfolded: UnfoldedDRCN | None = None  # the library's DRCN as trained: depth, f3 schedule
     ema: WeightAverage | None = None  # cfg.ema_decay: the averaged weights, validated and saved
     # settings changed on resume (RESUME_MAY_CHANGE): [{"step": 120, "lr": [0.01, 0.001]}]
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -95,7 +103,12 @@ class RunState:
     @property
     def scored_model(self) -> nn.Module:
         """What validation scores and the weights file holds: the average when there is one."""
-        return self.ema.synced(self.model) if self.ema is not None else self.model
+        return self.ema.model if self.ema is not None else self.model
+
+    @property
+    def depth(self) -> int | None:
+        """Recursions unfolded now (None: all D, or a model the engine does not unfold)."""
+        return self.unfolded.depth if self.unfolded is not None else None
 
     @property
     def ckpt_path(self) -> Path:
@@ -130,7 +143,7 @@ class RunState:
         """Rank 0 scores the validation set; every rank gets the scores (plateau decisions)."""
         scores = None
         if self.dist.is_main and self.validator is not None:
-            scores = self.validator.psnr(self.scored_model, self.runtime.device)
+            scores = self.validator.psnr(self.scored_model, self.runtime.device, self.depth)
         scores = self.dist.broadcast(scores)
         self.model.train()
         if self.cfg.lr_schedule == "plateau" and self.plateau.update(scores["psnr"]) and log:
@@ -243,17 +256,21 @@ def _folder_errors(what: str, folder: Path, hint: str) -> Iterator[None]:
 def setup_run(
     cfg: TrainConfig, out: Path, resume: bool, device: str, dtype: str,
     channels_last: bool | str, recon_strategy: str, probe: bool, log: Callable[[str], None],
-    allow_fallback: bool = True, overwrite: bool = False,
+    allow_fallback: bool = True, overwrite: bool = False, user_model: nn.Module | None = None,
 ) -> RunState:
     """Build (or restore from ``out/checkpoint.pt``) everything a run needs. With
     ``allow_fallback=False`` a missing training or validation set is an error (naming the
     download command) instead of the scikit-image stand-ins: shipped weights are trained so.
+    ``user_model`` is trained instead of the model the config describes (see trainable.py).
 
     Order: :func:`check_run` (values, folders), the checkpoint's config, then the data (which
     says whether a patch fits the images), :func:`check_memory`, and only then the output
     folder, the timed probe and the model. A run refused at any of these leaves no new folder
     behind."""
     check_run(cfg, out, resume, overwrite, device, dtype, channels_last, recon_strategy)
+    check_device(cfg, pick_device(device).type)  # the gpu preset: no full run without CUDA
+    if user_model is not None:
+        check_user_model(user_model, cfg)
     data = data_record(cfg)
     for role, fallback_role in (("train", "train"), ("val", "test")):
         if not data[role]["fallback"]:
@@ -291,7 +308,7 @@ def setup_run(
     out.mkdir(parents=True, exist_ok=True)
     try:
         return _build_run(cfg, out, state, changed, patches, validator, data, ctx, device,
-                          dtype, channels_last, recon_strategy, probe, log)
+                          dtype, channels_last, recon_strategy, probe, log, user_model)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # nothing half-made stays behind
@@ -302,22 +319,23 @@ def _build_run(
     cfg: TrainConfig, out: Path, state: dict[str, Any] | None, changed: dict[str, Any],
     patches: Any, validator: Validator | None, data: dict[str, Any], ctx: DistContext,
     device: str, dtype: str, channels_last: bool | str, recon_strategy: str, probe: bool,
-    log: Callable[[str], None],
+    log: Callable[[str], None], user_model: nn.Module | None = None,
 ) -> RunState:
     """The model, runtime and optimiser of a checked run, restored from ``state`` if given."""
     ckpt_path = out / CHECKPOINT
     log(cfg.describe())
     torch.manual_seed(cfg.seed)
-    model = build_model(**cfg.model_kwargs())
-    if cfg.arch == "drcn" and cfg.recursions_start is not None:
-        model.start_growth(cfg.recursions_start)  # a checkpoint's weights replace these below
+    model = build_model(**cfg.model_kwargs()) if user_model is None else user_model
+    if user_model is None and cfg.arch == "drcn" and cfg.recursions_start is not None:
+        start_growth(model, cfg.recursions_start)  # a checkpoint's weights replace these below
     if state is not None:
         runtime = Runtime(**{**state["runtime"], "reasons": ("as recorded in the checkpoint",)})
     else:
         runtime = None
         if ctx.is_main:
             runtime = choose_runtime(
-                lambda: build_model(**cfg.model_kwargs()), cfg.batch_size // ctx.world,
+                lambda: (build_model(**cfg.model_kwargs()) if user_model is None
+                         else copy.deepcopy(user_model)), cfg.batch_size // ctx.world,
                 cfg.patch, ctx.device(device), dtype, channels_last, recon_strategy,
                 probe=probe, probe_batch=cfg.batch_size // ctx.world, log=log)
         runtime = ctx.broadcast(runtime)
@@ -326,17 +344,19 @@ def _build_run(
     log(runtime.describe())
     fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
     model = model.to(device=torch.device(runtime.device), memory_format=fmt)
-    if hasattr(model, "recon_strategy"):
-        model.recon_strategy = runtime.recon_strategy
+    net = unfolded(model, runtime.recon_strategy)
+    if isinstance(net, UnfoldedDRCN) and cfg.recursions_start is not None:
+        net.depth = cfg.recursions_start  # the loop unfolds more as recursions_at says
 
     batches = StepBatches(patches.inputs, patches.targets, cfg.batch_size, cfg.seed, cfg.augment)
     log(f"{len(patches.inputs)} training patches from {cfg.train_set}"
         + (f", {len(validator.pairs)} validation images from {cfg.val_set}" if validator else ""))
 
-    run = RunState(cfg, out, runtime, model, model, make_optimizer(model, cfg), batches,
+    run = RunState(cfg, out, runtime, model, net, make_optimizer(model, cfg), batches,
                    validator, ctx, Plateau(cfg.plateau_patience),
                    started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   data=data)
+                   data=data, model_source=USER if user_model is not None else LIBRARY,
+                   unfolded=net if isinstance(net, UnfoldedDRCN) else None)
     if state is not None:
         model.load_state_dict(state["model"])
         run.opt.load_state_dict(state["optimizer"])
@@ -353,7 +373,9 @@ def _build_run(
         run.ema = WeightAverage(model, cfg.ema_decay)
         if state is not None:
             run.ema.load(state["ema"])
-    run.net = ctx.wrap(model)
+    run.net = maybe_compile(ctx.wrap(net), cfg.compile, cfg.compile_mode, runtime.device,
+                            growing=cfg.arch == "drcn" and cfg.recursions_start is not None,
+                            log=log)
     return run
 
 
@@ -409,12 +431,13 @@ def finish_run(
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "steps": run.step, "wall_seconds": round(run.wall, 1), "final_val_psnr": final,
         "val_set": cfg.val_set, "val_curve": run.history["val"], "data": run.data,
+        "model_source": run.model_source,
     }
     if run.changes:
         sidecar["resumed_with_changes"] = run.changes
     model = run.scored_model.float().to(memory_format=torch.contiguous_format)
     try:
-        save_weights(weights, model, sidecar)
+        save_weights(weights, model, sidecar, config=model_record(model))
     except OSError as exc:  # no half pair: the final checkpoint can write both again
         for path in (weights, run.out / SIDECAR):
             path.unlink(missing_ok=True)
