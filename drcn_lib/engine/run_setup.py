@@ -302,7 +302,8 @@ def setup_run(
         validator = (Validator.for_set(cfg.val_set, cfg.scale, cfg.val_images)
                      if ctx.is_main else None)
 
-    check_memory(cfg, ctx.device(device), ctx.world)
+    if user_model is None:  # a learner's own model need not have the config's F and D
+        check_memory(cfg, ctx.device(device), ctx.world)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
