@@ -29,7 +29,15 @@ from drcn_lib.engine import (
     train,
 )
 from drcn_lib.engine.prediction import Prediction, predict_y
-from drcn_lib.errors import CheckpointError, DataError, DRCNError, ImageError, TrainingDiverged
+from drcn_lib.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    DRCNError,
+    ImageError,
+    StorageError,
+    TrainingDiverged,
+)
 from drcn_lib.evaluate import EvalRecord, bicubic_predictor, evaluate, format_table, model_predictor
 from drcn_lib.lazy import submodule_getattr
 from drcn_lib.loss import alpha_schedule, drcn_loss
@@ -57,7 +65,8 @@ __version__ = "0.1.0"
 __getattr__ = submodule_getattr(__name__)
 
 __all__ = [
-    "DRCN", "PRESETS", "SETS", "SRCNN", "CheckpointError", "Course", "DRCNError", "DataError",
+    "DRCN", "PRESETS", "SETS", "SRCNN", "CheckpointError", "ConfigError", "Course", "DRCNError",
+    "DataError", "StorageError",
     "EmbeddingNet", "EvalRecord", "FallbackDataWarning", "ImageError", "InferenceNet",
     "PatchSpec", "Prediction", "ReconstructionNet", "Runtime", "SROutput", "SRPair", "TrainConfig",
     "TrainResult", "TrainingDiverged", "alpha_schedule", "available_pretrained",
