@@ -374,12 +374,14 @@ def _command_of(prog: str, args: argparse.Namespace) -> str:
 
 def _run_reproduce(args: argparse.Namespace) -> int:
     from drcn_lib.experiments.reproduce import reproduce
+    from drcn_lib.viz.studies import save_figures
 
     return reproduce(
         train=args.train, only=args.only, force=args.force, runs=args.runs,
         weights_dir=args.weights_dir, out=args.out, device=args.device, sets=args.sets,
         limit=args.limit, fallback=args.fallback, stand_ins=args.stand_ins,
-        cache=not args.no_cache, command=_command_of("drcn reproduce", args))
+        cache=not args.no_cache, command=_command_of("drcn reproduce", args),
+        save_figures=save_figures)
 
 
 # --- main ----------------------------------------------------------------------------------

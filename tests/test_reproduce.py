@@ -15,6 +15,7 @@ from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import reproduce, studies
 from drcn_lib.pretrained import REGISTRY
 from drcn_lib.runs.study_models import ALL_NAMES, stand_in_models
+from drcn_lib.viz.studies import save_figures
 
 FAST = {**TRAIN_FAST, "probe": False,
         "allow_fallback": True}  # a checkout without T91 still tests the code path
@@ -95,7 +96,7 @@ def test_unknown_names_and_unfinished_runs_are_errors(tmp_path):
 def test_studies_write_the_report_with_labelled_paper_numbers(tmp_path, small_images):
     out = tmp_path / "results"
     rep = reproduce.run_studies(out, models=stand_in_models(ALL_NAMES), sets=["Set5"], limit=1,
-                                fallback=True, log=lambda _m: None)
+                                fallback=True, log=lambda _m: None, save_figures=save_figures)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["RESULTS.md", "benchmark_x2.png", "benchmark_x3.png", "benchmark_x4.png",
                      "depth.png", "ensemble.png", "results.json"]

@@ -1,4 +1,4 @@
-"""``RESULTS.md`` and its figures: our measurements beside the paper's, each labelled.
+"""``RESULTS.md``: our measurements beside the paper's, each labelled.
 
 Written by ``drcn reproduce``
 (:func:`drcn_lib.experiments.reproduce.run_studies`) from the
@@ -11,7 +11,6 @@ section is read from the shipped sidecars: measured wall time, never an estimate
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from drcn_lib.data.registry import TEST_SETS, get_command, set_status
@@ -23,19 +22,6 @@ from drcn_lib.runs.study_models import is_stand_in
 GPU_COMMAND = "drcn reproduce --train --weights-dir drcn_lib/weights --device cuda"
 PAPER_REF = ("Kim, Lee & Lee, \"Deeply-Recursive Convolutional Network for Image "
              "Super-Resolution\", CVPR 2016 (Table 2 and the two result figures)")
-
-
-def save_figures(out: Path, depth: DepthStudy, ens: EnsembleStudy, bench: BenchmarkStudy
-                 ) -> list[str]:
-    """Write depth.png, ensemble.png and benchmark_x{s}.png into ``out``; their file names."""
-    from drcn_lib.viz import studies as vs
-
-    figures = {"depth.png": vs.depth_figure(depth), "ensemble.png": vs.ensemble_figure(ens)}
-    for scale in bench.scales:
-        figures[f"benchmark_x{scale}.png"] = vs.benchmark_figure(bench, scale)
-    for name, fig in figures.items():
-        fig.savefig(out / name, dpi=110, bbox_inches="tight")
-    return list(figures)
 
 
 def _context(study: StudyBase) -> str:
@@ -63,7 +49,7 @@ def results_markdown(
     models: Mapping[str, tuple[Any, dict]],
 ) -> str:
     """The whole ``RESULTS.md`` as one string."""
-    from drcn_lib.viz import studies as vs
+    from drcn_lib.experiments import tables
 
     hw = results.get("hardware", {})
     where = hw.get("gpu") or f"{hw.get('cpu', '?')} ({hw.get('torch_threads', '?')} threads)"
@@ -92,7 +78,7 @@ def results_markdown(
         "",
         "![depth](depth.png)",
         "",
-        vs.depth_markdown(depth),
+        tables.depth_markdown(depth),
         "",
         "## Single outputs versus the ensemble (Set5, D = 16)",
         "",
@@ -100,7 +86,7 @@ def results_markdown(
         "",
         "![ensemble](ensemble.png)",
         "",
-        vs.ensemble_markdown(ens),
+        tables.ensemble_markdown(ens),
         "",
         "## Benchmark (PSNR/SSIM, Table 2)",
         "",
@@ -108,7 +94,7 @@ def results_markdown(
         "",
         *[f"![x{s}](benchmark_x{s}.png)" for s in bench.scales],
         "",
-        vs.benchmark_markdown(bench),
+        tables.benchmark_markdown(bench),
         "",
         "Our SRCNN exists for x3 only (`srcnn-x3`, trained for the wall time of `drcn-x3-d16`); "
         "the other SRCNN cells are the paper's.",

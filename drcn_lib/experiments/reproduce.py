@@ -53,6 +53,8 @@ SRCNN_BUDGET_FROM = "drcn-x3-d16"
 PLAN_FILE = "plan.json"
 PROBE_STEPS = 50
 Log = Callable[[str], None]
+#: Draws the studies' figures into a folder and returns their file names (viz.studies.save_figures).
+SaveFigures = Callable[[Path, Any, Any, Any], list[str]]
 
 
 def train_config(spec: PretrainedSpec, base: TrainConfig | None = None) -> TrainConfig:
@@ -215,12 +217,17 @@ def run_studies(
     cache: Any = None,
     log: Log = print,
     command: str = "drcn reproduce",
+    save_figures: SaveFigures | None = None,
 ) -> Reproduction:
-    """Run the depth, ensemble and benchmark studies, check the claims, write the report."""
+    """Run the depth, ensemble and benchmark studies, check the claims, write the report.
+
+    ``save_figures(out, depth, ens, bench) -> file names`` draws the figures
+    (:func:`drcn_lib.viz.studies.save_figures`, which the CLI passes): figures sit above this
+    layer, so without it the report is written without them."""
     from drcn_lib.engine.provenance import git_commit, hardware
     from drcn_lib.experiments import claims
     from drcn_lib.experiments import studies as st
-    from drcn_lib.experiments.report import results_markdown, save_figures
+    from drcn_lib.experiments.report import results_markdown
     from drcn_lib.runs.study_models import ALL_NAMES, shipped_models
 
     commit = git_commit()  # before this run rewrites the tracked files in results/ (no "+dirty")
@@ -237,7 +244,7 @@ def run_studies(
     bench = st.benchmark_study(models, sets=sets, **common)
     verdicts = claims.check_all(depth, ens, bench)
     out.mkdir(parents=True, exist_ok=True)
-    figures = save_figures(out, depth, ens, bench)
+    figures = save_figures(out, depth, ens, bench) if save_figures is not None else []
     results = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": commit, "hardware": hardware(),
@@ -270,6 +277,7 @@ def reproduce(
     cache: bool = True,
     log: Log = print,
     command: str = "drcn reproduce",
+    save_figures: SaveFigures | None = None,
 ) -> int:
     """What ``drcn reproduce`` does (``command``: how it was invoked, for the report).
 
@@ -298,5 +306,5 @@ def reproduce(
     models = stand_in_models(ALL_NAMES) if stand_ins else None
     run_studies(Path(out), models=models, sets=sets, limit=limit, fallback=fallback,
                 device=str(pick_device(device)), cache=ScoreCache(enabled=cache), log=log,
-                command=command)
+                command=command, save_figures=save_figures)
     return 0

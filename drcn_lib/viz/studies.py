@@ -1,12 +1,13 @@
 """Figures and tables of the reproduction studies: ours beside the paper's, always labelled.
 
-Inputs are the records of :mod:`drcn_lib.experiments.studies`. In every figure our measurements are
-solid
-lines or solid bars and the paper's values (Kim, Lee & Lee, CVPR 2016) are dashed or hatched
-and carry "paper" in their label; titles state what OUR numbers show, computed from them, so a
-result that disagrees with the paper gets a title that says so. Tables are Markdown strings
-(cells ``PSNR/SSIM``; "-" where nothing was measured). Figures are detached from pyplot
-(:mod:`drcn_lib.viz.figures`); the ``*_explorer`` functions wrap one in a slider.
+Inputs are the records of :mod:`drcn_lib.experiments.studies`. In every figure our
+measurements are solid lines or solid bars and the paper's values (Kim, Lee & Lee, CVPR 2016)
+are dashed or hatched and carry "paper" in their label; titles state what OUR numbers show,
+computed from them, so a result that disagrees with the paper gets a title that says so. The
+Markdown tables live in
+:mod:`drcn_lib.experiments.tables` (re-exported here, beside the figures). Figures are
+detached from pyplot (:mod:`drcn_lib.viz.figures`); the ``*_explorer`` functions wrap one in a
+slider.
 
 Where a study holds the 256-filter models (GPU-trained, ``...-f256``), a third column or line
 sets them beside ours (CPU) and the paper's, labelled ``BIG``; where it does not, nothing about
@@ -16,6 +17,7 @@ them is drawn or written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,7 +25,6 @@ from matplotlib.figure import Figure
 from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import paper_numbers as paper
-from drcn_lib.experiments.findings import MarkdownText
 from drcn_lib.experiments.studies import (
     PAPER_SCALE_SOURCE,
     BenchmarkStudy,
@@ -31,15 +32,20 @@ from drcn_lib.experiments.studies import (
     EnsembleStudy,
     StudyBase,
 )
+from drcn_lib.experiments.tables import (  # noqa: F401 - the tables, beside the figures
+    BIG,
+    METHODS,
+    PAPER,
+    benchmark_markdown,
+    depth_markdown,
+    ensemble_markdown,
+)
 from drcn_lib.protocol.pairs import SRPair
 from drcn_lib.viz.figures import new_figure
 from drcn_lib.viz.images import scored_psnr, show_pair
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer
 
-PAPER = "paper (Kim et al. 2016)"
-BIG = "ours F=256 (GPU)"
 OURS_COLOUR, PAPER_COLOUR, BIG_COLOUR = "tab:blue", "0.45", "tab:green"
-METHODS = ("Bicubic", "SRCNN", "DRCN")
 METHOD_COLOURS = {"Bicubic": "tab:gray", "SRCNN": "tab:orange", "DRCN": "tab:blue"}
 
 
@@ -51,18 +57,6 @@ def _titled(study: StudyBase, finding: str) -> str:
     if not study.complete:
         return f"{study.images} images only, not comparable with the paper:\n{finding}"
     return finding
-
-
-def _note(study: StudyBase) -> list[str]:
-    """An italic first line for a Markdown table whose numbers cannot be set beside the
-    paper's; nothing when they can."""
-    if study.stand_in:
-        return ["*UNTRAINED stand-in models (smoke mode): these numbers test the code only.*",
-                ""]
-    if not study.complete:
-        return [f"*{study.images} images only (a subset or stand-in images): not comparable "
-                "with the paper.*", ""]
-    return []
 
 
 def depth_figure(study: DepthStudy) -> Figure:
@@ -149,94 +143,17 @@ def ensemble_figure(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)) -
     return fig
 
 
-def _cell(study: BenchmarkStudy, set_name: str, scale: int, method: str, source: str) -> str:
-    row = study.get(set_name, scale, method, source)
-    return "-" if row is None else f"{row.psnr:.2f}/{row.ssim:.4f}"
-
-
-def _has_big(study: BenchmarkStudy) -> bool:
-    return any(r.source == PAPER_SCALE_SOURCE for r in study.rows)
-
-
-def benchmark_markdown(study: BenchmarkStudy) -> MarkdownText:
-    """Table 2 as Markdown: for Bicubic, SRCNN and DRCN, our PSNR/SSIM beside the paper's (and
-    the 256-filter DRCN's beside them, when it was measured)."""
-    big = _has_big(study)
-    head = ["Set", "Scale"]
-    for m in METHODS:
-        head += [f"{m} ours", *([f"{m} {BIG}"] if big and m == "DRCN" else []),
-                 f"{m} {PAPER}"]
-    lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for set_name in study.sets:
-        for scale in study.scales:
-            cells = [set_name, f"x{scale}"]
-            for m in METHODS:
-                cells += [_cell(study, set_name, scale, m, "ours"),
-                          *([_cell(study, set_name, scale, m, PAPER_SCALE_SOURCE)]
-                            if big and m == "DRCN" else []),
-                          _cell(study, set_name, scale, m, "paper")]
-            lines.append("| " + " | ".join(cells) + " |")
-    return MarkdownText("\n".join(lines))
-
-
-def depth_markdown(study: DepthStudy) -> MarkdownText:
-    """Recursion depth table: D, model, our PSNR/SSIM, (the 256-filter models' when measured,)
-    the paper's PSNR."""
-    big = {p.recursions: p for p in study.paper_scale}
-    extra = f" {BIG} PSNR/SSIM |" if big else ""
-    lines = [*_note(study),
-             f"| D | model | ours PSNR/SSIM ({study.set} x{study.scale}) |{extra} "
-             f"{PAPER} PSNR |",
-             "|---|---|---|" + ("---|" if big else "") + "---|"]
-    got = {p.recursions: p for p in study.points}
-    for d in sorted(set(got) | set(study.paper) | set(big)):
-        p = got.get(d)
-        ours = "-" if p is None else f"{p.psnr:.2f}/{p.ssim:.4f}"
-        name = p.model if p else "(not shipped)"
-        ref = study.paper.get(d)
-        b = big.get(d)
-        cell = (" -" if b is None else f" {b.psnr:.2f}/{b.ssim:.4f}") + " |" if big else ""
-        lines.append(f"| {d} | {name} | {ours} |{cell} "
-                     f"{'-' if ref is None else f'{ref:.2f}'} |")
-    return MarkdownText("\n".join(lines))
-
-
-def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)
-                      ) -> MarkdownText:
-    """PSNR of each output d and of the ensemble, ours and the paper's, one column pair per
-    scale."""
-    head = ["d"]
-    bigs = {s: study.curve(s, paper_scale=True) for s in scales}
-    for s in scales:
-        head += [f"x{s} ours", *([f"x{s} {BIG}"] if bigs[s] else []), f"x{s} paper"]
-    lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    curves = {s: study.curve(s) for s in scales}
-    depth = max([len(c.single_psnr) for c in curves.values() if c] + [16])
-
-    def fmt(values: list[float] | None, i: int) -> str:
-        return f"{values[i]:.2f}" if values and i < len(values) else "-"
-
-    for i in range(depth):
-        row = [str(i + 1)]
-        for s in scales:
-            c = curves[s]
-            ref = c.paper_single if c else None
-            if c is None and study.set == "Set5":
-                ref = paper.SINGLE_OUTPUTS_SET5.get(s)
-            big = bigs[s]
-            row += [fmt(c.single_psnr if c else None, i),
-                    *([fmt(big.single_psnr, i)] if big else []), fmt(ref, i)]
-        lines.append("| " + " | ".join(row) + " |")
-    row = ["**ensemble**"]
-    for s in scales:
-        c = curves[s]
-        ref = paper.ENSEMBLE_SET5.get(s) if study.set == "Set5" else None
-        big = bigs[s]
-        row += ["-" if c is None else f"**{c.ensemble_psnr:.2f}**",
-                *([f"**{big.ensemble_psnr:.2f}**"] if big else []),
-                "-" if ref is None else f"{ref:.2f}"]
-    lines.append("| " + " | ".join(row) + " |")
-    return MarkdownText("\n".join(lines))
+def save_figures(out: Path, depth: DepthStudy, ens: EnsembleStudy, bench: BenchmarkStudy
+                 ) -> list[str]:
+    """Write depth.png, ensemble.png and benchmark_x{s}.png into ``out``; their file names.
+    ``drcn reproduce`` hands this to :func:`drcn_lib.experiments.reproduce.run_studies`, which
+    sits below the figures and so cannot draw them itself."""
+    figures = {"depth.png": depth_figure(depth), "ensemble.png": ensemble_figure(ens)}
+    for scale in bench.scales:
+        figures[f"benchmark_x{scale}.png"] = benchmark_figure(bench, scale)
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+    return list(figures)
 
 
 def benchmark_figure(study: BenchmarkStudy, scale: int) -> Figure:
