@@ -29,7 +29,7 @@ from infer_memory import child_main, infer_case
 from train_log import minutes_to_srcnn
 from train_speed import apply_peaks, reference_matches, train_case
 
-from drcn_lib.engine.checkpoint import write_json
+from drcn_lib.atomic import write_json
 from drcn_lib.engine.presets import preset
 from drcn_lib.engine.provenance import git_commit, hardware
 
@@ -207,7 +207,8 @@ def print_table(res: dict[str, Any]) -> None:
 
 
 def summary(res: dict[str, Any], primary: str) -> dict[str, Any]:
-    """The top-level keys the issue asks for, from the primary device's cpu-preset case."""
+    """The top-level keys of results.json (benchmarks/README.md), from the primary device's
+    cpu-preset case."""
     dev = res["devices"][primary]
     machine = res["machine"]
     out: dict[str, Any] = {

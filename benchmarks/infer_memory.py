@@ -115,7 +115,7 @@ def child_main(spec_json: str) -> None:
     with autocast:
         out = predict_y(model, img, device=device, tile=spec["tile"], intermediates=False)
     seconds = time.perf_counter() - t0
-    np.save(spec["output"], out["ensemble"])
+    np.save(spec["output"], out.ensemble)
     result = {"seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rss_before_mib": rss_before}
     if device.type == "cuda":
         result["peak_cuda_mib"] = torch.cuda.max_memory_allocated(device) / 2**20

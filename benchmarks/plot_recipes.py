@@ -19,7 +19,7 @@ from drcn_lib.viz.training import psnr_minutes_figure
 
 
 def main(out: Path) -> list[Path]:
-    avx2, native = tr.split_recipes_by_isa("AVX2")
+    avx2, native = tr.split_recipes_by_isa("AVX2", REPO_ROOT / "benchmarks" / "recipes")
     written = []
     for runs, fname, title in (
             (native, "psnr_minutes.png", "Recipes timed on AVX-512 BF16 + AMX, 2 cores"),

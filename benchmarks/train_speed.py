@@ -36,6 +36,7 @@ from drcn_lib.engine.loop import train_step
 from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import RunState, make_optimizer
 from drcn_lib.engine.schedules import Plateau
+from drcn_lib.engine.unfolding import unfolded
 from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model
@@ -186,10 +187,10 @@ def train_case(
     ref = ReferenceDRCN(cfg.recursions, cfg.filters)
     ref.copy_weights_from(ours)  # same starting point
     ours = ours.to(device=dev, memory_format=fmt)
-    ours.recon_strategy = runtime.recon_strategy
     ref = ref.to(dev)
     run = RunState(cfg=cfg, out=Path(tempfile.gettempdir()), runtime=runtime, model=ours,
-                   net=ours, opt=make_optimizer(ours, cfg), batches=_batches(cfg, batch),
+                   net=unfolded(ours, runtime.recon_strategy), opt=make_optimizer(ours, cfg),
+                   batches=_batches(cfg, batch),
                    validator=None, dist=DistContext(), plateau=Plateau(cfg.plateau_patience))
     ref_batches, ref_step = _batches(cfg, batch), [0]
 

@@ -12,6 +12,7 @@ See docs/ARCHITECTURE.md for how the modules depend on each other.
 
 from drcn_lib.course import Course, course_setup
 from drcn_lib.data.download import download_set
+from drcn_lib.data.ensure import ensure_set
 from drcn_lib.data.fallback import FallbackDataWarning
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import SETS, find_set, set_status
@@ -61,7 +62,7 @@ __all__ = [
     "PatchSpec", "ReconstructionNet", "Runtime", "SROutput", "SRPair", "TrainConfig",
     "TrainResult", "TrainingDiverged", "alpha_schedule", "available_pretrained",
     "benchmark_pair", "bicubic_predictor", "choose_runtime", "conv_parameter_count",
-    "course_setup", "data_root", "download_set", "drcn_loss", "evaluate", "find_set",
+    "course_setup", "data_root", "download_set", "drcn_loss", "ensure_set", "evaluate", "find_set",
     "format_table", "imresize", "load_image", "load_or_build_patches", "load_weights",
     "model_predictor", "modcrop", "pick_device", "predict_y", "preset", "pretrained", "psnr_y",
     "rgb_to_ycbcr", "save_image", "save_weights", "set_status", "shave", "smoke_mode", "ssim_y",

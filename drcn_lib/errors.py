@@ -25,4 +25,13 @@ class CheckpointError(DRCNError):
 
 
 class TrainingDiverged(DRCNError):
-    """The loss became NaN or Inf; the last good checkpoint is kept."""
+    """The loss became NaN or Inf, or ended far above where it started; no weights are shipped
+    and the last good checkpoint is kept."""
+
+
+class ConfigError(DRCNError):
+    """A training setting, device, dtype or folder that cannot work, found before any work."""
+
+
+class StorageError(DRCNError):
+    """A file could not be written (disk full, read-only folder); the previous one is kept."""

@@ -1,21 +1,19 @@
 """Score any super-resolver on the benchmark sets exactly as DRCN's Table 2 does.
 
-A *predictor* is any function ``SRPair -> {output name: Y prediction}``: the bicubic baseline
-returns ``{"bicubic": ...}``; DRCN returns its ensemble and, if asked, every intermediate
-prediction ``{"ensemble": ..., 1: ..., 2: ..., ...}`` (the paper's Figure on single outputs versus
-the ensemble). Predictions are float Y planes in [0, 255] units on the HR grid.
+A *predictor* is any function ``SRPair -> Prediction`` (:class:`drcn_lib.engine.prediction.
+Prediction`): the bicubic baseline predicts the network input itself, named ``"bicubic"``; DRCN
+predicts its ensemble and, if asked, every intermediate output y_1..y_D (the paper's figure on
+single outputs versus the ensemble). A predictor comparing several methods at once (lesson 01's
+resizers) may return ``{method name: Y plane}`` instead. Predictions are float Y planes in
+[0, 255] on the HR grid.
 
-Protocol (see :mod:`drcn_lib.protocol.pairs` for how each input is made): every prediction is
-quantised as MATLAB's ``uint8()`` (round, clip to [0, 255]), as SRCNN's benchmark script does
-before scoring (this is what reproduces the paper's bicubic row), and PSNR/SSIM on Y are taken
-with a ``scale``-pixel border shaved (:mod:`drcn_lib.protocol.metrics`); a set's number is the mean
-of its
-per-image numbers.
+Protocol (see :mod:`drcn_lib.protocol.pairs` for how each input is made): every output is
+scored by :func:`drcn_lib.protocol.metrics.score` (quantised as MATLAB's ``uint8()``, PSNR/SSIM
+on Y with ``scale`` pixels shaved); a set's number is the mean of its per-image numbers.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,15 +21,18 @@ from typing import Any
 
 import numpy as np
 
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError, ImageError
 from drcn_lib.protocol.image_io import load_image
-from drcn_lib.protocol.metrics import psnr_y, ssim_y
+from drcn_lib.protocol.metrics import score
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
-from drcn_lib.protocol.resize import to_uint8
 
 OutputName = str | int
-Predictor = Callable[[SRPair], Mapping[OutputName, np.ndarray]]
-"""``SRPair -> {name: float Y prediction in [0, 255], HxW on the HR grid}``."""
+"""How a table labels an output: the final prediction's name (``"ensemble"``, ``"bicubic"``)
+or d = 1..D for y_d."""
+Predictor = Callable[[SRPair], "Prediction[np.ndarray] | Mapping[str, np.ndarray]"]
+"""``SRPair -> Prediction`` (or ``{method name: Y plane}``) of float Y planes in [0, 255],
+H x W on the HR grid."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ class EvalRecord:
         return asdict(self)
 
 
-def bicubic_predictor(pair: SRPair) -> dict[OutputName, np.ndarray]:
+def bicubic_predictor(pair: SRPair) -> Prediction[np.ndarray]:
     """The paper's "Bicubic" column: the network input itself, scored as ``bicubic``."""
-    return {"bicubic": pair.bicubic_y}
+    return Prediction(pair.bicubic_y, name="bicubic")
 
 
 def set_images(name: str, data_root: Path | None = None) -> list[Path]:
@@ -67,50 +68,60 @@ def model_predictor(
 ) -> Predictor:
     """A predictor running a trained model on each image's bicubic input, tiled when large.
 
-    With ``intermediates`` the predictor returns ``{"ensemble": ..., 1: ..., D: ...}`` from ONE
-    forward pass (the paper's single-output-versus-ensemble comparison).
+    With ``intermediates`` each prediction holds y_1..y_D too, from ONE forward pass (the
+    paper's single-output-versus-ensemble comparison); without, only the ensemble is kept.
     """
     from drcn_lib.engine.prediction import predict_y
 
-    def predict(pair: SRPair) -> Mapping[OutputName, np.ndarray]:
+    def predict(pair: SRPair) -> Prediction[np.ndarray]:
         return predict_y(model, pair.bicubic_y, device=device, tile=tile,
                          intermediates=intermediates)
 
     return predict
 
 
-def model_predictor_from_args(args: argparse.Namespace) -> tuple[Predictor, dict[str, Any]]:
-    """Predictor and sidecar for ``--weights FILE`` or ``--pretrained NAME`` (CLI helper)."""
+def load_predictor(
+    weights: Path | None = None, pretrained: str | None = None, device: str = "auto",
+    tile: int | None = 256, intermediates: bool = True,
+) -> tuple[Predictor, dict[str, Any]]:
+    """Predictor and sidecar of a weights file or of shipped weights by name (one of the two)."""
     from drcn_lib.engine.checkpoint import load_weights
     from drcn_lib.engine.hardware import pick_device
-    from drcn_lib.pretrained import pretrained
+    from drcn_lib.pretrained import pretrained as load_pretrained
 
-    device = str(pick_device(getattr(args, "device", "auto")))
-    if args.pretrained:
-        model, sidecar = pretrained(args.pretrained, device=device)
+    if (weights is None) == (pretrained is None):
+        raise DRCNError("give either weights (a .safetensors file) or pretrained (a name)")
+    dev = str(pick_device(device))
+    if pretrained is not None:
+        model, sidecar = load_pretrained(pretrained, device=dev)
     else:
-        model, sidecar = load_weights(args.weights, device=device)
-    tile = getattr(args, "tile", 256) or None
-    return model_predictor(model, device, tile, not getattr(args, "ensemble_only", False)), sidecar
+        model, sidecar = load_weights(Path(weights), device=dev)
+    return model_predictor(model, dev, tile or None, intermediates), sidecar
 
 
-def _score(
-    outputs: Mapping[OutputName, np.ndarray], pair: SRPair, image: str
-) -> dict[OutputName, tuple[float, float]]:
-    scores: dict[OutputName, tuple[float, float]] = {}
-    for key, pred in outputs.items():
-        arr = np.asarray(pred)
-        if arr.shape != pair.hr_y.shape:
+def _named(prediction: Prediction[np.ndarray] | Mapping[str, np.ndarray]
+           ) -> list[tuple[OutputName, np.ndarray]]:
+    if isinstance(prediction, Prediction):
+        return prediction.named()
+    return [(str(name), y) for name, y in prediction.items()]
+
+
+def _check_grid(named: list[tuple[OutputName, np.ndarray]], pair: SRPair, image: str) -> None:
+    for key, pred in named:
+        if np.shape(pred) != pair.hr_y.shape:
             raise ImageError(
-                f"{image} x{pair.scale}: output {key!r} has shape {arr.shape}, expected the HR "
-                f"grid {pair.hr_y.shape}"
+                f"{image} x{pair.scale}: output {key!r} has shape {np.shape(pred)}, expected "
+                f"the HR grid {pair.hr_y.shape}"
             )
-        scored = to_uint8(arr).astype(np.float64)  # the benchmark scripts' uint8(im_h)
-        scores[key] = (
-            psnr_y(scored, pair.hr_y, crop=pair.scale),
-            ssim_y(scored, pair.hr_y, crop=pair.scale),
-        )
-    return scores
+
+
+def score_prediction(
+    prediction: Prediction[np.ndarray], pair: SRPair, image: str
+) -> Prediction[tuple[float, float]]:
+    """(PSNR, SSIM) of every output of ``prediction`` (:func:`drcn_lib.protocol.metrics.score`);
+    an output off the HR grid is an :class:`ImageError` naming the image and the output."""
+    _check_grid(prediction.named(), pair, image)
+    return prediction.map(lambda y: score(y, pair))
 
 
 def evaluate(
@@ -124,7 +135,7 @@ def evaluate(
     """Mean PSNR/SSIM of every output of ``predictor`` on each set and scale.
 
     Args:
-        predictor: ``SRPair -> {output name: Y prediction}``; the same names for every image.
+        predictor: ``SRPair -> Prediction``; the same outputs for every image.
         sets: set names such as ``["Set5", "Set14", "B100"]`` (found by the data registry).
         scales: integer factors, e.g. ``[2, 3, 4]``.
         model_name: stored in each record's ``model`` field.
@@ -146,7 +157,9 @@ def evaluate(
                     pair = benchmark_pair(img, int(scale), name=stem)
                 except ImageError as err:  # e.g. too small for the scale: say which file
                     raise ImageError(f"{path}: {err}") from err
-                scores = _score(predictor(pair), pair, f"{set_name}/{stem}")
+                named = _named(predictor(pair))
+                _check_grid(named, pair, f"{set_name}/{stem}")
+                scores = {key: score(y, pair) for key, y in named}
                 if per_output and set(scores) != set(per_output):
                     raise DRCNError(
                         f"{set_name}/{stem}: predictor returned outputs {sorted(map(str, scores))}"

@@ -14,7 +14,6 @@ from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.checkpoint import load_checkpoint, load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig, preset
-from drcn_lib.model import DRCN
 
 FAST = {**QUICK, "progress": False, "log": lambda _: None}
 
@@ -38,14 +37,6 @@ def test_average_follows_its_warmed_up_decay():
         expected = d * expected + (1 - d) * value
         assert avg.model.weight[0, 0].item() == pytest.approx(expected)
     assert not avg.model.weight.requires_grad
-
-
-def test_average_unfolds_as_many_recursions_as_the_model():
-    net = DRCN(recursions=4, filters=4)
-    net.start_growth(1)
-    avg = WeightAverage(net, decay=0.9)
-    net.active_recursions = 3
-    assert avg.synced(net).active_recursions == 3
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, 1.5])

@@ -36,17 +36,50 @@ def _run_cell(source: str) -> list[str]:
     return commands
 
 
+@pytest.fixture
+def fake_colab(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Inside "Colab": a fake ``google.colab``, a recording ``drcn_lib``; returns the sets that
+    the cell asked ``ensure_set`` for."""
+    asked: list[str] = []
+    fake = types.ModuleType("drcn_lib")
+    fake.ensure_set = asked.append
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setitem(sys.modules, "drcn_lib", fake)
+    monkeypatch.delenv("DRCN_DATA", raising=False)
+    return asked
+
+
 def test_the_cell_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert not colab.in_colab()
     assert _run_cell(colab.COLAB_CELL) == []
 
 
-def test_the_cell_installs_the_course_inside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+@pytest.mark.parametrize("repo", [None, "https://github.com/me/course"])
+def test_the_cell_installs_the_course_and_makes_set5_present(fake_colab, repo) -> None:
+    import os
+
     assert colab.in_colab()
-    assert _run_cell(colab.COLAB_CELL) == [colab.install_command()]
-    assert colab.install_command() == f'pip -q install "drcn-lib @ git+{colab.REPO_URL}"'
+    assert _run_cell(colab.colab_cell(repo)) == [colab.install_command(repo)]
+    assert fake_colab == ["Set5"]  # dl.ensure_set: downloaded, or the stand-ins with a warning
+    assert os.environ["DRCN_DATA"] == colab.COLAB_DATA
+
+
+def test_install_command_from_the_repository_or_an_uploaded_copy() -> None:
+    assert colab.install_command("https://github.com/me/course") == \
+        'pip -q install "drcn-lib @ git+https://github.com/me/course"'
+    assert colab.install_command(None) == f"pip -q install {colab.UPLOADED}"
+    with pytest.raises(ValueError, match="OWNER/REPO"):
+        colab.install_command("https://example.org/course")
+
+
+def test_the_repository_is_unset_by_default_and_named_nowhere_else() -> None:
+    """One setting in one place: no placeholder URL in the cell, the README or the tools."""
+    assert colab.REPO_URL is None or colab.REPO_URL.startswith("https://github.com/")
+    for path in (REPO_ROOT / "README.md", REPO_ROOT / "tools" / "colab.py",
+                 REPO_ROOT / "tools" / "add_colab_cell.py"):
+        assert "OWNER/REPO\"" not in path.read_text(encoding="utf-8")
+        assert "github/OWNER/REPO" not in path.read_text(encoding="utf-8")
 
 
 def test_the_cell_is_visible_commented_and_named_by_its_first_line() -> None:
@@ -105,6 +138,31 @@ def test_colab_links_point_at_the_notebooks_of_the_one_repository() -> None:
     assert section.count("colab.research.google.com/github/me/c/blob/main/notebooks/") == 2
     with pytest.raises(ValueError, match="OWNER/REPO"):
         colab.colab_url("x.ipynb", "git@github.com:me/course.git")
+    with pytest.raises(ValueError, match="REPO_URL is unset"):
+        colab.colab_url("x.ipynb", None)
+
+
+def test_without_a_repository_the_readme_says_how_to_open_a_lesson() -> None:
+    section = colab.readme_section(["a/00_y.ipynb"], None)
+    assert section.startswith("## Run in Colab")
+    assert "colab.research.google.com" not in section  # no link that leads nowhere
+    assert "File > Open notebook > GitHub" in section and "File > Upload notebook" in section
+
+
+def test_the_tool_regenerates_the_readme_section(tmp_path: Path) -> None:
+    tool = _tool()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(colab.COLAB_CELL)]
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, path)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Course\n\n## Run in Colab\n\nold links\n\n## Next\n\nkept\n")
+    assert tool.main([str(path), "--check", "--readme", str(readme)]) == 1
+    assert tool.main([str(path), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert colab.readme_section([path]) in text and "old links" not in text
+    assert text.startswith("# Course\n\n## Run in Colab") and text.endswith("## Next\n\nkept\n")
+    assert tool.main([str(path), "--check", "--readme", str(readme)]) == 0
 
 
 def test_readme_has_the_colab_links_of_every_notebook() -> None:

@@ -15,6 +15,7 @@ from drcn_lib.engine.hardware import choose_runtime
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import PRESETS, preset
 from drcn_lib.engine.schedules import Plateau, lr_at
+from drcn_lib.engine.unfolding import UnfoldedDRCN
 from drcn_lib.errors import CheckpointError, DRCNError
 from drcn_lib.loss import drcn_loss
 from drcn_lib.model import DRCN
@@ -105,10 +106,9 @@ def test_runtime_layouts_compute_the_same_gradients(cl):
     other.load_state_dict(ref.state_dict())
     fmt = torch.channels_last if cl else torch.contiguous_format
     other = other.to(memory_format=fmt)
-    other.recon_strategy = "loop"
     x, y = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
-    drcn_loss(ref(x), y, 0.5).total.backward()
-    drcn_loss(other(x.to(memory_format=fmt)), y, 0.5).total.backward()
+    drcn_loss(UnfoldedDRCN(ref, "batched")(x), y, 0.5).total.backward()
+    drcn_loss(UnfoldedDRCN(other, "loop")(x.to(memory_format=fmt)), y, 0.5).total.backward()
     for (name, a), b in zip(ref.named_parameters(), other.parameters(), strict=False):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
 
@@ -173,8 +173,52 @@ def test_resume_gives_bitwise_the_same_weights(tmp_path, shared_or_fallback_data
 def test_resume_with_another_config_is_refused(tmp_path, shared_or_fallback_data):
     cfg = preset("smoke")
     train(cfg, tmp_path / "run", **FAST, stop_at_step=2)
-    with pytest.raises(DRCNError, match="another configuration"):
-        train(replace(cfg, lr=0.5), tmp_path / "run", resume=True, **FAST)
+    with pytest.raises(DRCNError, match=r"another configuration: \{'batch_size': \(4, 8\)\}"):
+        train(replace(cfg, batch_size=8), tmp_path / "run", resume=True, **FAST)
+
+
+def test_resume_may_lower_the_learning_rate_and_says_so(tmp_path, shared_or_fallback_data):
+    """The remedy a divergence message gives (a lower lr, then --resume) is accepted, printed,
+    used from the resumed step on, and recorded in the shipped sidecar."""
+    cfg = preset("smoke")
+    train(cfg, tmp_path / "run", **FAST, stop_at_step=2)
+    said: list[str] = []
+    result = train(replace(cfg, lr=1e-4), tmp_path / "run", resume=True,
+                   **{**FAST, "log": said.append})
+    assert "resumed with changed settings: lr 0.001 -> 0.0001" in said
+    assert [r["lr"] for r in result.history["train"] if r["step"] > 2] == [1e-4] * 4
+    assert result.sidecar["resumed_with_changes"] == [{"step": 2, "lr": [1e-3, 1e-4]}]
+
+
+def test_config_name_lists_agree_with_the_model_and_the_loss():
+    from drcn_lib import loss
+    from drcn_lib.engine import presets
+    from drcn_lib.model import factory
+
+    assert presets.ARCHS == factory.ARCHS
+    assert presets.ALPHA_KINDS == loss.ALPHA_KINDS
+    assert presets.LOSS_REDUCTIONS == loss.LOSS_REDUCTIONS
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("steps", 0, "steps must be an integer >= 1, got 0"),
+    ("batch_size", 0, "batch_size must be an integer >= 1"),
+    ("val_every", 0, "val_every must be an integer >= 1"),
+    ("recursions", 0, "recursions must be an integer >= 1"),
+    ("filters", 0, "filters must be an integer >= 1"),
+    ("optimizer", "rmsprop", r"optimizer 'rmsprop' is not one of \('adam', 'sgd'\)"),
+    ("lr", float("nan"), r"lr must be a finite number in \(0, inf\), got nan"),
+    ("lr", -1e-3, r"lr must be a finite number in \(0, inf\)"),
+    ("momentum", 1.0, r"momentum must be a finite number in \[0, 1\)"),
+    ("val_images", 0, "val_images must be an integer >= 1"),
+    ("skip", "yes", "skip must be true or false"),
+    ("recursions_start", 5, r"recursions_start must be in 1..3"),
+])
+def test_impossible_settings_are_refused_when_the_config_is_made(field, value, message):
+    from drcn_lib.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        preset("smoke", **{field: value})
 
 
 def test_sidecar_hardware_names_instruction_set_limits(monkeypatch):

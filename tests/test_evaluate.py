@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError, ImageError
 from drcn_lib.protocol.image_io import save_image
 from drcn_lib.protocol.pairs import SRPair
@@ -52,8 +53,8 @@ def test_records_have_the_documented_keys_and_order(tiny_set: list[Path]) -> Non
 
 
 def test_several_outputs_and_a_perfect_prediction(tiny_set: list[Path]) -> None:
-    def predictor(pair: SRPair) -> dict:
-        return {"ensemble": pair.hr_y, 1: pair.bicubic_y, 2: pair.hr_y + 0.4}
+    def predictor(pair: SRPair) -> Prediction:
+        return Prediction(pair.hr_y, (pair.bicubic_y, pair.hr_y + 0.4))
 
     records = ev.evaluate(predictor, ["Tiny"], [2], "fake")
     by_output = {r.output: r for r in records}
@@ -66,15 +67,14 @@ def test_several_outputs_and_a_perfect_prediction(tiny_set: list[Path]) -> None:
 
 def test_prediction_on_the_wrong_grid_is_an_error(tiny_set: list[Path]) -> None:
     with pytest.raises(ImageError, match=r"output 'ensemble' has shape \(5, 5\)"):
-        ev.evaluate(lambda p: {"ensemble": np.zeros((5, 5))}, ["Tiny"], [2], "bad")
+        ev.evaluate(lambda p: Prediction(np.zeros((5, 5))), ["Tiny"], [2], "bad")
 
 
 def test_inconsistent_output_names_are_an_error(tiny_set: list[Path]) -> None:
-    calls = iter([{"a": None}, {"b": None}])
+    calls = iter(["a", "b"])
 
-    def predictor(pair: SRPair) -> dict:
-        key = next(iter(next(calls)))
-        return {key: pair.bicubic_y}
+    def predictor(pair: SRPair) -> Prediction:
+        return Prediction(pair.bicubic_y, name=next(calls))
 
     with pytest.raises(DRCNError, match="predictor returned outputs"):
         ev.evaluate(predictor, ["Tiny"], [2], "bad")
@@ -96,10 +96,10 @@ def test_format_table_rows_are_set_and_scale() -> None:
 
 
 def test_model_predictor_from_missing_weights_names_the_file() -> None:
-    import argparse
-
     with pytest.raises(DRCNError, match="no weights file at w"):
-        ev.model_predictor_from_args(argparse.Namespace(weights=Path("w"), pretrained=None))
+        ev.load_predictor(weights=Path("w"))
+    with pytest.raises(DRCNError, match="either weights"):
+        ev.load_predictor(weights=Path("w"), pretrained="drcn-x3-d16")
 
 
 def _benchmark_sets_or_skip(names: list[str]) -> None:

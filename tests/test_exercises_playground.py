@@ -6,6 +6,7 @@ import numpy as np
 
 from drcn_lib.course import playground as play
 from drcn_lib.course.exercises.playground import check_best_recursion
+from drcn_lib.engine.prediction import Prediction
 
 
 def _problem() -> play.Problem:
@@ -14,9 +15,9 @@ def _problem() -> play.Problem:
     return play.prepare(img, 2, "shrink", name="t")
 
 
-def _pred(problem: play.Problem) -> dict:
+def _pred(problem: play.Problem) -> Prediction:
     truth = np.asarray(problem.hr_y)
-    return {1: truth + 6.0, 2: truth + 1.0, 3: truth + 3.0, "ensemble": truth + 2.0}
+    return Prediction(truth + 2.0, (truth + 6.0, truth + 1.0, truth + 3.0))
 
 
 def test_the_best_output_is_right_and_others_are_not(capsys) -> None:
@@ -33,7 +34,7 @@ def test_the_best_output_is_right_and_others_are_not(capsys) -> None:
 def test_ties_within_display_precision_count() -> None:
     problem = _problem()
     pred = _pred(problem)
-    pred[3] = pred[2].copy()
+    pred = Prediction(pred.ensemble, (pred.at(1), pred.at(2), pred.at(2).copy()))
     assert check_best_recursion(3, pred, problem) and check_best_recursion(2, pred, problem)
 
 
@@ -46,5 +47,5 @@ def test_bad_answers_and_missing_truth_are_explained(capsys) -> None:
     assert "runs from 1 to 3" in capsys.readouterr().out
     assert not check_best_recursion(2.5, pred, problem)
     blind = play.prepare(np.full((8, 8), 50, dtype=np.uint8), 2, "enlarge")
-    assert not check_best_recursion(1, {1: blind.bicubic_y, "ensemble": blind.bicubic_y}, blind)
+    assert not check_best_recursion(1, Prediction(blind.bicubic_y, (blind.bicubic_y,)), blind)
     assert "ground truth" in capsys.readouterr().out

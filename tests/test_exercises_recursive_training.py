@@ -12,6 +12,7 @@ from drcn_lib.course.exercises.recursive_training import (
     check_small_residual,
     small_residual_fraction,
 )
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.protocol.pairs import benchmark_pair
 
 
@@ -35,11 +36,11 @@ def test_ensemble(capsys):
     rng = np.random.default_rng(0)
     outs = {d: rng.uniform(0, 255, (6, 5)) for d in (1, 2, 3)}
     w = np.array([0.1, 0.3, 0.6])
-    pred = {"ensemble": sum(w[d - 1] * outs[d] for d in outs), **outs}
-    assert check_ensemble(sum(w[d - 1] * pred[d] for d in (1, 2, 3)), pred, w)
+    pred = Prediction(sum(w[d - 1] * outs[d] for d in outs), tuple(outs.values()))
+    assert check_ensemble(sum(w[d - 1] * pred.at(d) for d in (1, 2, 3)), pred, w)
     assert not check_ensemble(np.mean([outs[d] for d in outs], axis=0), pred, w)
     assert "plain mean" in said(capsys).splitlines()[-1]
-    assert not check_ensemble(sum(w[3 - d] * pred[d] for d in (1, 2, 3)), pred, w)
+    assert not check_ensemble(sum(w[3 - d] * pred.at(d) for d in (1, 2, 3)), pred, w)
     assert "reversed" in said(capsys)
     assert not check_ensemble(outs[3], pred, w)
     assert "y_3 alone" in said(capsys)

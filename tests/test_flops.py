@@ -5,6 +5,7 @@ import torch
 from study_fixtures import load_script
 from torch.utils.flop_counter import FlopCounterMode
 
+from drcn_lib.engine.unfolding import UnfoldedDRCN
 from drcn_lib.model import DRCN
 
 _flops = load_script("benchmarks", "flops")
@@ -41,7 +42,7 @@ def test_step_is_three_forwards_of_two_flops_per_mac():
 def test_matches_torch_flop_counter(rs, strategy):
     f, d, n, h, w = 8, 3, 2, 10, 12
     torch.manual_seed(0)
-    model = DRCN(recursions=d, filters=f, recursive_supervision=rs, recon_strategy=strategy)
+    model = UnfoldedDRCN(DRCN(recursions=d, filters=f, recursive_supervision=rs), strategy)
     x = torch.rand(n, 1, h, w)
     with FlopCounterMode(display=False) as fwd:
         model(x)

@@ -13,8 +13,7 @@ from drcn_lib.engine.checkpoint import load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig, preset
 from drcn_lib.engine.schedules import recursions_at
-from drcn_lib.loss import drcn_loss
-from drcn_lib.model import DRCN
+from drcn_lib.settings import REPO_ROOT
 
 FAST = dict(device="cpu", dtype="float32", channels_last=False, recon_strategy="loop",
             progress=False)
@@ -44,33 +43,6 @@ def test_bad_growth_settings_are_refused(bad):
         TrainConfig(recursions=16, **bad)
 
 
-def test_growing_preserves_the_function_and_unused_weights_stay_zero():
-    torch.manual_seed(0)
-    net = DRCN(recursions=5, filters=8)
-    net.start_growth(2)
-    assert net.ensemble_weights.tolist() == pytest.approx([0.5, 0.5, 0, 0, 0])
-    x = torch.rand(3, 1, 12, 12)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    for _ in range(5):
-        out = net(x)
-        assert out.outputs.shape[0] == 2
-        opt.zero_grad()
-        drcn_loss(out, x.flip(-1), alpha=0.5).total.backward()
-        opt.step()
-    assert torch.count_nonzero(net.ensemble_weights[2:]) == 0
-    with torch.no_grad():
-        before = net(x).ensemble
-        net.active_recursions = 3
-        after = net(x)
-    assert after.outputs.shape[0] == 3
-    torch.testing.assert_close(after.ensemble, before)
-    net.active_recursions = None
-    with torch.no_grad():
-        assert net(x).outputs.shape[0] == 5
-        streamed = list(net.iter_outputs(x))
-    assert len(streamed) == 5
-
-
 def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data):
     cfg = replace(preset("smoke"), recursions=4, recursions_start=1, grow_fraction=0.75,
                   steps=8, val_every=4)
@@ -86,7 +58,7 @@ def test_growing_run_resumes_bit_for_bit_and_saves_the_full_depth(tmp_path, data
     b, _ = load_weights(resumed.weights)
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k]), k
-    assert a.depth() == 4 and torch.count_nonzero(a.ensemble_weights) == 4
+    assert a.recursions == 4 and torch.count_nonzero(a.ensemble_weights) == 4
     side = json.loads((tmp_path / "full" / "model.json").read_text())
     assert side["preset"]["recursions_start"] == 1
 
@@ -100,22 +72,20 @@ def _recipes():
 def test_cpu_preset_is_a_recipe_that_was_measured():
     """The `cpu` preset must be one of the logged recipes (all fields but the name and the
     max_minutes safety stop), so that its numbers in the README come from a run of it."""
-    from drcn_lib.experiments.training_report import RECIPES_DIR
-
     cpu = replace(preset("cpu"), name="x", max_minutes=None)
-    logged = [n for n, cfg in _recipes().RECIPES.items()
+    recipes = _recipes()
+    logged = [n for n, cfg in recipes.RECIPES.items()
               if replace(cfg, name="x", max_minutes=None) == cpu
-              and (RECIPES_DIR / n / "model.json").is_file()]
+              and (recipes.RECIPES_DIR / n / "model.json").is_file()]
     assert logged, "no finished run in benchmarks/recipes/ has the cpu preset's settings"
 
 
 def test_every_logged_recipe_is_the_config_its_name_says():
     """A recipe's name keeps meaning the run logged under it, whatever the presets become."""
     from drcn_lib.engine.presets import with_defaults
-    from drcn_lib.experiments.training_report import RECIPES_DIR
-
     recipes = _recipes()
-    assert recipes.out_dir("f64-adam1e-3-cosine") == RECIPES_DIR / "f64-adam1e-3-cosine"
+    assert recipes.out_dir("f64-adam1e-3-cosine") == \
+        REPO_ROOT / "benchmarks" / "recipes" / "f64-adam1e-3-cosine"
     checked = 0
     for name, cfg in {**recipes.RECIPES, **recipes.SCREENS}.items():
         sidecar = recipes.out_dir(name) / "model.json"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
+from drcn_lib.errors import CheckpointError
 from drcn_lib.model import DRCN, SRCNN, InferenceNet, conv_parameter_count, model_from_config
 from drcn_lib.model.subnets import identity_init_
 
@@ -102,26 +105,11 @@ def test_reconstruction_is_linear_at_the_output():
     assert (net.reconstruct(h) < 0).any()  # no ReLU clamps the residual
 
 
-@pytest.mark.parametrize("strategy", ["batched", "loop"])
-def test_reconstruction_strategies_agree(strategy):
-    ref, x = small(), torch.rand(2, 1, 11, 11, requires_grad=True)
-    other = small(recon_strategy=strategy)
-    a, b = ref(x), other(x)
-    torch.testing.assert_close(a.outputs, b.outputs)
-    ga = torch.autograd.grad(a.ensemble.sum(), ref.infer.conv.weight)[0]
-    gb = torch.autograd.grad(b.ensemble.sum(), other.infer.conv.weight)[0]
-    torch.testing.assert_close(ga, gb, rtol=1e-4, atol=1e-6)
-
-
-def test_iter_outputs_matches_forward():
-    net, x = small(), torch.rand(1, 1, 10, 10)
-    with torch.no_grad():
-        torch.testing.assert_close(torch.stack(list(net.iter_outputs(x))), net(x).outputs)
-
-
-def test_bad_strategy_is_named():
-    with pytest.raises(ValueError, match="recon_strategy 'fast'"):
-        small(recon_strategy="fast")
+def test_the_model_holds_only_the_papers_pieces():
+    net = small()
+    assert {n for n, _ in net.named_children()} == {"embed", "infer", "reconstruct"}
+    assert [n for n, _ in net.named_parameters() if "." not in n] == ["ensemble_weights"]
+    assert net.ensemble_weights.tolist() == pytest.approx([1 / 4] * 4)  # w_d start at 1/D
 
 
 def test_srcnn_shape_and_config_round_trip():
@@ -131,3 +119,19 @@ def test_srcnn_shape_and_config_round_trip():
     assert n_params == 9 * 9 * 64 + 64 + 64 * 32 + 32 + 5 * 5 * 32 + 1
     assert isinstance(model_from_config(net.config()), SRCNN)
     assert model_from_config(small().config()).recursions == 4
+
+
+@pytest.mark.parametrize("key, value", [("recursions", 1000), ("filters", 10**6),
+                                        ("recursions", 0), ("filters", "256")])
+def test_a_saved_config_asking_for_an_absurd_model_is_refused_before_building_it(
+        tmp_path, key, value):
+    """A hand-edited sidecar costs a few bytes; the model it names is built before any tensor
+    is checked, so D = 1000 took gigabytes and minutes: refused at load, naming the field."""
+    from drcn_lib.engine.checkpoint import load_weights, save_weights, sidecar_path
+
+    weights = save_weights(tmp_path / "m.safetensors", DRCN(recursions=2, filters=4), {})
+    side = json.loads(sidecar_path(weights).read_text())
+    side["model_config"][key] = value
+    sidecar_path(weights).write_text(json.dumps(side))
+    with pytest.raises(CheckpointError, match=f"{key}={value!r}.*from 1 to"):
+        load_weights(weights)

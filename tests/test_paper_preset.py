@@ -1,8 +1,9 @@
 """The ``paper`` preset trains: its first steps on T91 stay finite.
 
 With the paper's loss (squared errors summed over each patch's pixels) and SGD at lr 0.01, the
-256-filter model's loss was NaN at step 1 until the preset clipped the gradient norm
-(benchmarks/NOTES.md, session 3). Nothing else in the suite runs the 256-filter model's update.
+256-filter model's loss is NaN at step 1 unless the gradient norm is clipped, as the preset
+does (benchmarks/NOTES.md, "Does clipping help?"). Nothing else in the suite runs the
+256-filter model's update.
 """
 
 from __future__ import annotations

@@ -140,11 +140,17 @@ def test_cache_is_built_once_then_memory_mapped(toy_train, capsys):
     assert len(folders) == 1 and folders[0].name.startswith("ToyTrain-x2-p41-s21-")
 
 
-def test_changed_image_or_spec_gets_a_new_cache(toy_train):
+def test_changed_image_or_spec_gets_a_new_cache(toy_train, monkeypatch):
     kwargs = {"data_root": toy_train / "data", "cache_root": toy_train / "cache", "verbose": False}
     first = load_or_build_patches(PatchSpec(set_name="ToyTrain", scale=2), **kwargs)
     load_or_build_patches(PatchSpec(set_name="ToyTrain", scale=3), **kwargs)
-    save_image(toy_train / "data/ToyTrain/im0.png", _image(70, 64, seed=9))
+    new, path = _image(70, 64, seed=9), toy_train / "data/ToyTrain/im0.png"
+    save_image(path, new)
+    info = registry.SETS["ToyTrain"]  # a new release of the set: the registry changes with it
+    entry = registry.ImageEntry("im0.png", registry.file_sha256(path),
+                                registry.pixel_sha256(new), new.shape)
+    monkeypatch.setitem(registry.SETS, "ToyTrain", registry.SetInfo(
+        "ToyTrain", "train", (entry, *info.entries[1:]), "", ""))
     changed = load_or_build_patches(PatchSpec(set_name="ToyTrain", scale=2), **kwargs)
     assert changed.inputs.shape == first.inputs.shape
     assert not np.array_equal(changed.inputs, first.inputs)

@@ -15,10 +15,12 @@ import torch
 from PIL import Image
 
 from drcn_lib.course import playground as play
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import CheckpointError, ImageError
 from drcn_lib.model.drcn_arch import DRCN
 from drcn_lib.protocol.image_io import load_image_bytes
 from drcn_lib.protocol.pairs import benchmark_pair
+from drcn_lib.runs.load_or_train import stand_in_config
 from drcn_lib.viz import playground_view as view
 from drcn_lib.viz.images import scored_psnr
 from drcn_lib.viz.playground_figure import depth_figure
@@ -103,11 +105,11 @@ def test_one_pass_gives_every_depth_and_tiling_changes_nothing() -> None:
     net = _net()
     whole = play.run_model(net, problem, tile=None)
     tiled = play.run_model(net, problem, tile=8)
-    assert play.depths(whole) == [1, 2, 3] and set(whole) == {1, 2, 3, "ensemble"}
-    for key in whole:
-        assert whole[key].shape == problem.shape
-        np.testing.assert_allclose(tiled[key], whole[key], atol=1e-3)
-    assert not np.allclose(whole[1], whole[3])  # the outputs really differ with d
+    assert play.depths(whole) == [1, 2, 3] and whole.depth == 3
+    for (_, a), (_, b) in zip(tiled.named(), whole.named(), strict=True):
+        assert b.shape == problem.shape
+        np.testing.assert_allclose(a, b, atol=1e-3)
+    assert not np.allclose(whole.at(1), whole.at(3))  # the outputs really differ with d
 
 
 def test_psnrs_are_benchmark_scored_and_absent_without_truth() -> None:
@@ -117,8 +119,8 @@ def test_psnrs_are_benchmark_scored_and_absent_without_truth() -> None:
     scores = play.psnrs(pred, problem)
     pair = benchmark_pair(img, 3)
     assert scores is not None
-    assert scores["bicubic"] == pytest.approx(scored_psnr(pair.bicubic_y, pair), abs=1e-12)
-    assert scores[2] == pytest.approx(scored_psnr(pred[2], pair), abs=1e-12)
+    assert scores.bicubic == pytest.approx(scored_psnr(pair.bicubic_y, pair), abs=1e-12)
+    assert scores.at(2) == pytest.approx(scored_psnr(pred.at(2), pair), abs=1e-12)
     enlarge = play.prepare(img, 3, "enlarge")
     assert play.psnrs(play.run_model(_net(), enlarge), enlarge) is None
 
@@ -126,21 +128,21 @@ def test_psnrs_are_benchmark_scored_and_absent_without_truth() -> None:
 def test_summary_reads_gain_best_depth_and_change() -> None:
     problem = play.prepare(_photo(), 2)
     truth = np.asarray(problem.hr_y)
-    pred = {1: problem.bicubic_y.copy(), 2: truth + 1.0, "ensemble": truth + 2.0}
+    pred = Prediction(truth + 2.0, (problem.bicubic_y.copy(), truth + 1.0))
     text = play.summary(pred, problem, 1)
     assert "gain +0.00 dB" in text and "best single output y_2" in text
     assert "changes bicubic by 0.00 grey levels RMS" in text
     with pytest.raises(ImageError, match=r"valid d are \[1, 2\]"):
         play.summary(pred, problem, 5)
     blind = play.prepare(_photo(), 2, "enlarge")
-    text = play.summary({1: blind.bicubic_y + 3.0, "ensemble": blind.bicubic_y}, blind, 1)
+    text = play.summary(Prediction(blind.bicubic_y, (blind.bicubic_y + 3.0,)), blind, 1)
     assert "No ground truth" in text and "3.00 grey levels" in text and "dB" not in text
 
 
 def test_download_link_carries_the_png_of_the_prediction() -> None:
     problem = play.prepare(_photo(), 3, name='my photo "1"')
     pred = play.run_model(_net(), problem)
-    rgb = play.to_rgb(pred[2], problem)
+    rgb = play.to_rgb(pred.at(2), problem)
     name = play.download_name(problem, 2)
     assert name == "my-photo-1_drcn_x3_y2.png"
     assert play.download_name(problem, "ensemble") == "my-photo-1_drcn_x3_ensemble.png"
@@ -176,7 +178,7 @@ def test_model_choice_prefers_exact_then_x3_then_a_stand_in(monkeypatch) -> None
     monkeypatch.setattr(play, "load_or_train", fake_load_or_train)
     model, about = play.playground_model(4)
     assert model is net and about.startswith("NO shipped weights")
-    assert seen["cfg"].scale == 4 and seen["cfg"].steps == play.STANDIN["steps"]
+    assert seen["name"] == "drcn-x4-d16" and seen["cfg"] == stand_in_config(scale=4)
 
 
 # -- the figure ------------------------------------------------------------------------------------

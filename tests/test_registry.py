@@ -85,6 +85,7 @@ def test_missing_set_error_names_folder_files_and_command(tmp_path):
         registry.find_set("Set5", data_root=tmp_path)
     msg = str(err.value)
     assert str(tmp_path / "Set5") in msg
+    assert "drcn download Set5  (from its pinned public URLs)" in msg
     assert "drcn download Set5 --from DIR_OR_URL" in msg
     assert "baby.png" in msg
 

@@ -126,3 +126,26 @@ def test_cli_reproduce_passes_its_options_and_command(tmp_path, capsys, monkeypa
                                "--stand-ins --no-cache")
     assert cli.main(["reproduce", "--only", "srcnn-x3"]) == 2
     assert "only apply with --train" in capsys.readouterr().err
+
+
+def test_training_never_ships_into_the_package_unless_told(tmp_path, capsys, monkeypatch):
+    """``--train`` needs --weights-dir (the library never writes into its own folder), and
+    its runs go to DRCN_RUNS like every other run of the course."""
+    assert cli.main(["reproduce", "--train"]) == 2
+    assert "--weights-dir" in capsys.readouterr().err
+    seen = {}
+    monkeypatch.setattr(reproduce, "train_one",
+                        lambda name, runs, weights_dir, *a, **k: seen.update(runs=runs))
+    monkeypatch.setenv("DRCN_RUNS", str(tmp_path / "elsewhere"))
+    assert cli.main(["reproduce", "--train", "--only", "drcn-x3-d1", "--force",
+                     "--weights-dir", str(tmp_path / "w")]) == 0
+    assert seen["runs"] == tmp_path / "elsewhere"
+
+
+def test_the_cli_is_the_only_parser():
+    from pathlib import Path
+
+    package = Path(cli.__file__).parent
+    parsers = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
+               if "argparse" in p.read_text()]
+    assert parsers == ["cli.py"]

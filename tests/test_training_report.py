@@ -13,7 +13,10 @@ from drcn_lib.engine.presets import preset
 from drcn_lib.errors import CheckpointError, DRCNError
 from drcn_lib.experiments import training_report as tr
 from drcn_lib.model import DRCN
+from drcn_lib.settings import REPO_ROOT
 from drcn_lib.viz.training import psnr_minutes_explorer, psnr_minutes_figure
+
+RECIPES = REPO_ROOT / "benchmarks" / "recipes"  # the logged runs of a checkout
 
 HISTORY = {"train": [], "val": [{"step": 10, "seconds": 30.0, "psnr": 30.0, "psnr_last": 29.0},
                                 {"step": 20, "seconds": 120.0, "psnr": 31.0, "psnr_last": 30.}]}
@@ -67,7 +70,7 @@ def test_recipe_machine_reads_the_sidecar(tmp_path):
 
 
 def test_recipe_config_reads_the_logged_run(tmp_path):
-    cfg = tr.recipe_config("f64-adam5e-4-cosine-clip0.25-5000")
+    cfg = tr.recipe_config("f64-adam5e-4-cosine-clip0.25-5000", RECIPES)
     assert (cfg.filters, cfg.batch_size, cfg.steps, cfg.recursions_start) == (64, 32, 5000, None)
     diff = tr.preset_differences(preset("cpu"), cfg)
     assert diff["filters"] == (32, 64) and diff["recursions_start"] == (1, None)
@@ -76,7 +79,7 @@ def test_recipe_config_reads_the_logged_run(tmp_path):
 
 
 def test_shipped_recipes_are_readable():
-    for name, hist in tr.recipe_histories().items():
+    for name, hist in tr.recipe_histories(RECIPES).items():
         minutes, psnr = tr.psnr_minutes(hist)
         assert (minutes[1:] >= minutes[:-1]).all(), name  # wall time only grows
         assert ((psnr > 20) & (psnr < 45)).all(), name

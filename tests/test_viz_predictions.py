@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from drcn_lib.course.exercises.recursive_training import small_residual_fraction
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.viz import predictions
@@ -23,26 +24,26 @@ def pair():
 @pytest.fixture(scope="module")
 def pred(pair):
     # y_1 = bicubic, y_2 = truth + 1 grey level (PSNR exactly 48.13 dB), ensemble = truth + 2
-    return {"ensemble": pair.hr_y + 2.0, 1: pair.bicubic_y, 2: pair.hr_y + 1.0}
+    return Prediction(pair.hr_y + 2.0, (pair.bicubic_y, pair.hr_y + 1.0))
 
 
 def test_output_psnrs_are_benchmark_scored(pair, pred):
     psnrs = predictions.output_psnrs(pred, pair)
-    assert psnrs[2] == pytest.approx(10 * np.log10(255.0**2), abs=1e-9)  # MSE exactly 1
-    assert psnrs["ensemble"] == pytest.approx(10 * np.log10(255.0**2 / 4), abs=1e-9)
+    assert psnrs.at(2) == pytest.approx(10 * np.log10(255.0**2), abs=1e-9)  # MSE exactly 1
+    assert psnrs.ensemble == pytest.approx(10 * np.log10(255.0**2 / 4), abs=1e-9)
     assert predictions.recursion_keys(pred) == [1, 2]
 
 
 def test_output_psnr_figure_reads_the_gap(pair, pred):
     psnrs = predictions.output_psnrs(pred, pair)
-    fig = predictions.output_psnr_figure(psnrs, bicubic=psnrs[1], paper=[30.0, 31.0],
+    fig = predictions.output_psnr_figure(psnrs, bicubic=psnrs.at(1), paper=[30.0, 31.0],
                                          paper_ensemble=33.8)
     ax = fig.axes[0]
-    gap = psnrs["ensemble"] - psnrs[2]
+    gap = psnrs.ensemble - psnrs.at(2)
     assert ax.get_title() == f"Ensemble vs best single output (d = 2): {gap:+.2f} dB"
     assert any("paper" in t.get_text() for t in ax.get_legend().get_texts())
-    with pytest.raises(DRCNError, match="ensemble"):
-        predictions.output_psnr_figure({1: 30.0})
+    with pytest.raises(DRCNError, match="every y_d"):
+        predictions.output_psnr_figure(Prediction(30.0))
 
 
 def test_ensemble_weights_figure_from_a_tensor():
@@ -90,16 +91,17 @@ def test_ablation_toggle_switches_runs(pair):
 
 
 def test_mean_output_psnrs_match_evaluate(pair):
-    from drcn_lib.evaluate import _score as evaluate_score
-    from drcn_lib.evaluate import model_predictor
+    from drcn_lib.evaluate import model_predictor, score_prediction
     from drcn_lib.model import DRCN
 
     torch.manual_seed(0)
     model = DRCN(recursions=2, filters=4)
     other = benchmark_pair(np.asarray(pair.hr)[::-1].copy(), 3)
     means = predictions.mean_output_psnrs(model, [pair, other])
-    per = [evaluate_score(model_predictor(model)(p), p, "x") for p in (pair, other)]
-    for key in ("ensemble", 1, 2):
-        assert means[key] == pytest.approx(np.mean([s[key][0] for s in per]), abs=1e-9)
+    per = [dict(score_prediction(model_predictor(model)(p), p, "x").named())
+           for p in (pair, other)]
+    for key, mean in means.named():
+        assert mean == pytest.approx(np.mean([s[key][0] for s in per]), abs=1e-9)
+    assert means.depth == 2
     with pytest.raises(DRCNError, match="at least one"):
         predictions.mean_output_psnrs(model, [])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from study_fixtures import BASE, benchmark_study, depth_study, ensemble_curve
 
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import paper_numbers as paper
 from drcn_lib.experiments.studies import BenchmarkRow, BenchmarkStudy, DepthStudy, EnsembleStudy
@@ -86,14 +87,14 @@ def test_depth_and_output_sliders_redraw():
     assert "drcn-x3-d" in vs.depth_image_explorer(pair, {})
     assert "bicubic only" in vs.depth_image_figure(pair, {})._suptitle.get_text()
     assert any("D=6" in ax.get_title() for ax in vs.depth_image_figure(pair, preds).axes)
-    outs = {"ensemble": pair.bicubic_y, 1: pair.bicubic_y, 2: pair.bicubic_y}
+    outs = Prediction(pair.bicubic_y, (pair.bicubic_y, pair.bicubic_y))
     explorer = vs.output_explorer(pair, outs, draw_now=True)
     assert explorer.last == 2 and explorer.control.max == 2
     assert isinstance(vs.output_explorer(pair, None), str)
     titles = [ax.get_title() for ax in vs.output_figure(pair, outs, 1).axes]
     assert any(t.startswith("y_1 alone") for t in titles)
     assert any(t.startswith("ensemble") for t in titles)
-    best = {**outs, 2: pair.hr_y}  # y_2 is perfect: the default shows it
+    best = Prediction(outs.ensemble, (outs.at(1), pair.hr_y))  # y_2 perfect: shown by default
     assert any(t.startswith("y_2 alone") for t in
                [ax.get_title() for ax in vs.output_figure(pair, best).axes])
     assert "bicubic only" in vs.output_figure(pair, None)._suptitle.get_text()

@@ -2,6 +2,7 @@
 
     python tools/add_colab_cell.py notebooks/*.ipynb          # insert or update, then report
     python tools/add_colab_cell.py --check notebooks/*.ipynb  # exit 1 if any is missing/stale
+    python tools/add_colab_cell.py notebooks/*.ipynb --readme README.md   # and its Colab section
 
 The cell's source is ``COLAB_CELL`` of ``tools/colab.py``. A notebook whose first cell already is
 that
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from colab import COLAB_CELL, is_colab_cell
+from colab import COLAB_CELL, is_colab_cell, readme_section, update_readme
 
 
 def with_colab_cell(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
@@ -46,8 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if needed")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="also regenerate this README's '## Run in Colab' section")
     args = parser.parse_args(argv)
     stale = []
+    if args.readme is not None:
+        text = args.readme.read_text(encoding="utf-8")
+        if readme_section(args.notebooks).strip() not in text:
+            stale.append(args.readme)
+            if not args.check:
+                update_readme(args.readme, args.notebooks)
+        print(f"{args.readme}: {'ok' if args.readme not in stale else 'updated'}"
+              f"{' (would change)' if args.check and args.readme in stale else ''}")
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)  # re-read from disk now: others may edit it
         nb, action = with_colab_cell(nb)

@@ -31,24 +31,22 @@ import html
 import io
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 from torch import nn
 
-from drcn_lib.engine.prediction import predict_y
-from drcn_lib.engine.presets import preset
+from drcn_lib.engine.prediction import Prediction, predict_y
 from drcn_lib.errors import ImageError
 from drcn_lib.pretrained import available, pretrained
 from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
 from drcn_lib.protocol.image_io import load_image_bytes
-from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.metrics import score_psnr
 from drcn_lib.protocol.pairs import benchmark_pair
 from drcn_lib.protocol.resize import imresize, to_uint8
-from drcn_lib.runs.load_or_train import describe_run, load_or_train
+from drcn_lib.runs.load_or_train import describe_run, load_or_train, stand_in_config
 
 #: The two readings of a learner's image, with the label a learner sees.
 MODES: dict[str, str] = {
@@ -63,10 +61,22 @@ SAMPLES: tuple[str, ...] = ("butterfly", "bird", "baby", "head", "woman")
 DEFAULT_TILE = 256
 #: Uploads larger than this many pixels are refused before decoding (a 12 MP phone photo is fine).
 MAX_UPLOAD_PIXELS = 50_000_000
-#: How the stand-in model (no shipped weights) differs from the ``short`` preset.
-STANDIN: dict[str, Any] = {"steps": 150, "warmup_steps": 10, "val_every": 75}
 
-Prediction = Mapping[Any, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Psnrs:
+    """PSNR (dB) of every output of one prediction, and of the bicubic input, benchmark-scored
+    (:func:`drcn_lib.protocol.metrics.score_psnr`)."""
+
+    outputs: Prediction[float]
+    bicubic: float
+
+    def at(self, key: int | str) -> float:
+        """The PSNR of y_d for an integer d, of ``"ensemble"`` or of ``"bicubic"``."""
+        if key == "bicubic":
+            return self.bicubic
+        return self.outputs.ensemble if key == "ensemble" else self.outputs.at(key)
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,15 +202,15 @@ def prepare(
 
 def depths(pred: Prediction) -> list[int]:
     """The intermediate outputs d = 1..D present in a prediction, sorted."""
-    return sorted(k for k in pred if isinstance(k, int) and not isinstance(k, bool))
+    return list(pred.depths)
 
 
 def run_model(model: nn.Module, problem: Problem, device: str = "cpu",
-              tile: int | None = DEFAULT_TILE) -> dict[str | int, np.ndarray]:
-    """ONE forward pass: ``{"ensemble": y, 1: y_1, ..., D: y_D}`` (float64 HxW, [0, 255]).
+              tile: int | None = DEFAULT_TILE) -> Prediction[np.ndarray]:
+    """ONE forward pass: the ensemble y and y_1..y_D (float64 HxW, [0, 255]).
 
     Tiled (``tile`` x ``tile`` blocks with the receptive margin, exact) when the image is larger
-    than a tile. A model without recursive supervision gives only ``"ensemble"``.
+    than a tile. A model without recursive supervision gives y_D as its only output.
     """
     return predict_y(model, problem.bicubic_y, device=device, tile=tile)
 
@@ -210,21 +220,15 @@ def scored(y: np.ndarray, problem: Problem) -> float | None:
     pixels shaved); None without ground truth."""
     if problem.hr_y is None:
         return None
-    return _psnr(y, problem.hr_y, problem.scale)
+    return score_psnr(y, problem)  # type: ignore[arg-type]  # hr_y is set
 
 
-def _psnr(y: np.ndarray, hr_y: np.ndarray, scale: int) -> float:
-    return float(psnr_y(to_uint8(y).astype(np.float64), hr_y, crop=scale))
-
-
-def psnrs(pred: Prediction, problem: Problem) -> dict[Any, float] | None:
-    """PSNR of every output and of ``"bicubic"``; None in mode "enlarge" (no ground truth)."""
-    hr_y = problem.hr_y
-    if hr_y is None:
+def psnrs(pred: Prediction[np.ndarray], problem: Problem) -> Psnrs | None:
+    """PSNR of every output and of the bicubic input; None in mode "enlarge" (no truth)."""
+    if problem.hr_y is None:
         return None
-    out: dict[Any, float] = {k: _psnr(v, hr_y, problem.scale) for k, v in pred.items()}
-    out["bicubic"] = _psnr(problem.bicubic_y, hr_y, problem.scale)
-    return out
+    return Psnrs(pred.map(lambda y: score_psnr(y, problem)),  # type: ignore[arg-type]
+                 score_psnr(problem.bicubic_y, problem))  # type: ignore[arg-type]
 
 
 def change_rms(y: np.ndarray, problem: Problem) -> float:
@@ -233,26 +237,27 @@ def change_rms(y: np.ndarray, problem: Problem) -> float:
     return float(np.sqrt(np.mean((np.asarray(y, dtype=np.float64) - problem.bicubic_y) ** 2)))
 
 
-def summary(pred: Prediction, problem: Problem, d: int,
-            scores: Mapping[Any, float] | None = None) -> str:
+def output(pred: Prediction[np.ndarray], d: int) -> np.ndarray:
+    """y_d of a prediction, or an :class:`ImageError` listing the valid d."""
+    if d not in pred.depths:
+        raise ImageError(f"output d={d!r} is not in the prediction; valid d are {depths(pred)}")
+    return pred.at(d)
+
+
+def summary(pred: Prediction[np.ndarray], problem: Problem, d: int,
+            scores: Psnrs | None = None) -> str:
     """One line of plain text on output d: its PSNR against bicubic's (and the ensemble's and the
     best d's), or, without ground truth, how much it changed the bicubic image."""
-    if d not in pred:
-        raise ImageError(f"output d={d!r} is not in the prediction; valid d are {depths(pred)}")
-    change = f"changes bicubic by {change_rms(pred[d], problem):.2f} grey levels RMS"
-    if problem.hr_y is None:
+    change = f"changes bicubic by {change_rms(output(pred, d), problem):.2f} grey levels RMS"
+    scores = scores if scores is not None else psnrs(pred, problem)
+    if scores is None:
         return (f"y_{d}: {change}. No ground truth (your image is the low-resolution input), so "
                 "no PSNR: judge by eye.")
-    scores = scores if scores is not None else psnrs(pred, problem) or {}
-    gain = scores[d] - scores["bicubic"]
-    parts = [f"y_{d}: PSNR {scores[d]:.2f} dB", f"bicubic {scores['bicubic']:.2f} dB",
-             f"gain {gain:+.2f} dB"]
-    if "ensemble" in scores:
-        parts.append(f"ensemble {scores['ensemble']:.2f} dB")
-    ds = depths(pred)
-    if ds:
-        best = max(ds, key=lambda k: scores[k])
-        parts.append(f"best single output y_{best} ({scores[best]:.2f} dB)")
+    gain = scores.at(d) - scores.bicubic
+    best = max(pred.depths, key=scores.at)
+    parts = [f"y_{d}: PSNR {scores.at(d):.2f} dB", f"bicubic {scores.bicubic:.2f} dB",
+             f"gain {gain:+.2f} dB", f"ensemble {scores.outputs.ensemble:.2f} dB",
+             f"best single output y_{best} ({scores.at(best):.2f} dB)"]
     return " | ".join(parts) + f"; y_{d} {change}."
 
 
@@ -303,8 +308,9 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
     1. the shipped ``drcn-x{scale}-d16`` (:func:`drcn_lib.pretrained.pretrained`);
     2. the shipped ``drcn-x3-d16`` applied at this scale (DRCN trains one model per scale, so
        expect a smaller gain than at x3);
-    3. a short stand-in run (:data:`STANDIN`, about 150 steps, a few minutes on a laptop CPU;
-       the smoke preset in smoke mode) trained or reused by :func:`drcn_lib.runs.load_or_train`.
+    3. the course's stand-in run (:func:`drcn_lib.runs.load_or_train.stand_in_config`, 200
+       steps of the ``short`` preset, a few minutes on a laptop CPU; 6 in smoke mode) trained
+       or reused by :func:`drcn_lib.runs.load_or_train.load_or_train`.
     """
     shipped = available()
     exact = f"drcn-x{int(scale)}-d16"
@@ -316,8 +322,7 @@ def playground_model(scale: int, log: Callable[[str], None] = print,
         return model, (f"no x{scale} model is shipped: the x3 model drcn-x3-d16 runs on the "
                        f"x{scale} input ({describe_run(info)}); DRCN trains one model per "
                        "scale, so expect less gain than at x3")
-    cfg = replace(preset("short", **STANDIN, scale=int(scale)), name=f"playground-x{scale}")
-    model, info = load_or_train(f"playground-standin-x{scale}", cfg, log=log,
+    model, info = load_or_train(exact, stand_in_config(scale=int(scale)), log=log,
                                 progress=progress)
     return model, (f"NO shipped weights in this copy: a short stand-in run "
                    f"({describe_run(info)}), far from the paper's model")

@@ -18,16 +18,12 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
 import posixpath
 import re
 import shutil
 import stat
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,10 +38,14 @@ from drcn_lib.data.registry import (
     get_set,
     pixel_sha256,
 )
+from drcn_lib.data.sources import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+from drcn_lib.data.staging import install, staging
 from drcn_lib.errors import DataError, ImageError
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".jpg", ".jpeg")
-MAX_MEMBER_BYTES = 256 << 20  # no benchmark image comes near this; refuses decompression bombs
+MAX_MEMBER_BYTES = MAX_FILE_BYTES  # no benchmark image comes near this; refuses bombs
+MAX_ARCHIVE_BYTES = 2 << 30  # Huang et al.'s Urban100 zip, the largest known, is 1.14 GB
+ARCHIVE_DEADLINE_FACTOR = 12  # an archive may take 12 times one file's deadline (1 h by default)
 _HUANG = re.compile(r"^(?P<stem>.+)_SRF_(?P<s>\d+)_HR$", re.IGNORECASE)
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
@@ -160,38 +160,23 @@ def _folder_members(folder: Path) -> list[_Member]:
 
 
 def _fetch_url(url: str, dest_dir: Path, name: str, timeout: float) -> Path:
-    """Stream ``url`` into ``dest_dir``; DataError saying what to do when there is no network."""
+    """Download ``url`` into ``dest_dir`` with pooch (size cap, deadline); DataError saying what
+    to do when there is no network."""
+    from drcn_lib.data.fetch import Budget, fetch_file
+    from drcn_lib.data.sources import file_deadline
+
     suffix = "".join(Path(url.split("?")[0]).suffixes[-2:]) or ".download"
-    dest = dest_dir / f"download{suffix}"
-    hint = (
-        f"If this machine has no network, download it elsewhere and run:  "
-        f"drcn download {name} --from /path/to/the/archive_or_folder"
-    )
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
-            shutil.copyfileobj(resp, out, length=1 << 20)
-            expected = resp.headers.get("Content-Length")
-            got = out.tell()
-        # http.client's read(n) returns short data, not an error, when the server closes early
-        if expected is not None and expected.isdigit() and got != int(expected):
-            raise DataError(
-                f"could not download {url}: the transfer stopped after {got} of {expected} "
-                f"bytes; nothing was kept. Try again.\n{hint}"
-            )
-    except urllib.error.HTTPError as err:
-        raise DataError(f"could not download {url}: the server answered {err.code} "
-                        f"{err.reason}.\n{hint}") from err
-    except http.client.HTTPException as err:  # IncompleteRead, BadStatusLine, ...
+        return fetch_file(
+            url, dest_dir / f"download{suffix}", None, timeout=timeout,
+            deadline=ARCHIVE_DEADLINE_FACTOR * file_deadline(), cap=MAX_ARCHIVE_BYTES,
+            budget=Budget(MAX_ARCHIVE_BYTES),
+        )
+    except DataError as err:
         raise DataError(
-            f"could not download {url}: the transfer failed ({type(err).__name__}: {err}); "
-            f"nothing was kept.\n{hint}"
+            f"{err}\nIf this machine has no network, download it elsewhere and run:  "
+            f"drcn download {name} --from /path/to/the/archive_or_folder"
         ) from err
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise DataError(
-            f"could not download {url}: no network connection ({reason}).\n{hint}"
-        ) from err
-    return dest
 
 
 @contextlib.contextmanager
@@ -303,6 +288,17 @@ def _check_candidate(info: SetInfo, file: str, member: _Member, scratch: Path) -
     return out, ""
 
 
+def _refuse_oversized(by_file: dict[str, list[tuple[int, int, str, _Member]]], label: str) -> None:
+    """Refuse a source whose candidate images add up to more than ``MAX_TOTAL_BYTES``: a
+    decompression bomb, or a source that is not what it claims."""
+    total = sum(c[3].size for cands in by_file.values() for c in cands)
+    if total > MAX_TOTAL_BYTES:
+        raise DataError(
+            f"refused {label}: its candidate images add up to {total >> 20} MiB, more than the "
+            f"{MAX_TOTAL_BYTES >> 20} MiB cap for one set; nothing was extracted"
+        )
+
+
 def download_set(
     name: str,
     source: str | Path,
@@ -327,9 +323,7 @@ def download_set(
             f"{target} already exists; check it with verify_set({info.name!r}) or replace it "
             f"with overwrite=True (CLI: {get_command(info.name)} --force)"
         )
-    root.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{info.name}.partial-", dir=root))
-    try:
+    with staging(root, info.name) as stage:
         scratch = stage / "scratch"
         scratch.mkdir()
         out_dir = stage / info.name
@@ -342,6 +336,7 @@ def download_set(
                 if hit:
                     in_set_dir = 0 if any(w in m.name.lower() for w in words) else 1
                     by_file.setdefault(hit[0], []).append((in_set_dir, hit[1], m.name, m))
+            _refuse_oversized(by_file, str(source))
             failures = []
             for file in info.files:
                 reasons = []
@@ -363,17 +358,7 @@ def download_set(
                 f"verification, nothing was written:\n  - " + "\n  - ".join(failures)
             )
         shutil.rmtree(scratch)
-        old = stage / "previous"
-        if target.exists():
-            target.rename(old)
-        try:
-            out_dir.rename(target)
-        except OSError:
-            if old.exists():
-                old.rename(target)
-            raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        install(out_dir, target, stage)
     if verbose:
         print(f"{info.name}: {len(info.files)} images verified (pixel sha256) into {target}")
     return target

@@ -58,7 +58,8 @@ BANNER = (
     "FALLBACK DATA: using scikit-image sample images, NOT the paper's {what}.\n"
     "Numbers measured on them are NOT comparable with the DRCN paper.\n"
     "Reason: {reason}\n"
-    "Get the real sets with `drcn download SET --from DIR_OR_URL` (see `drcn data`).\n" + "=" * 78
+    "Get the real sets with `drcn download SET` (no network: `--from DIR_OR_URL`; see\n"
+    "`drcn data`).\n" + "=" * 78
 )
 
 

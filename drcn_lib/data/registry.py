@@ -198,8 +198,8 @@ def set_status(name: str, data_root: Path | None = None) -> SetStatus:
 
 
 def get_command(name: str) -> str:
-    """The exact command that fetches and verifies set ``name``."""
-    return f"drcn download {get_set(name).name} --from DIR_OR_URL"
+    """The exact command that fetches and verifies set ``name`` from its pinned public URLs."""
+    return f"drcn download {get_set(name).name}"
 
 
 def _missing_message(status: SetStatus) -> str:
@@ -215,7 +215,8 @@ def _missing_message(status: SetStatus) -> str:
             f"images present, missing {shown}."
         )
     return (
-        f"{head}\nGet it with:  {get_command(info.name)}\n"
+        f"{head}\nGet it with:  {get_command(info.name)}  (from its pinned public URLs), or "
+        f"without network:  {get_command(info.name)} --from DIR_OR_URL\n"
         f"  where DIR_OR_URL is a folder, a .zip/.tar/.tar.gz archive or an http(s) URL holding "
         f"{info.name}'s images (e.g. {', '.join(info.files[:3])}, ...); they are checked "
         f"against the pixel checksums in drcn_lib/data/PIXELS.tsv.\n"
@@ -224,11 +225,18 @@ def _missing_message(status: SetStatus) -> str:
     )
 
 
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+"""Files already verified in this process: (path, size, mtime_ns) -> the pixel sha256 matched.
+A file rewritten in place changes its mtime (or size) and is checked again."""
+
+
 def verify_set(name: str, data_root: Path | None = None) -> list[str]:
     """Check every image of set ``name`` on disk; return the problems (empty list: all good).
 
     A file whose bytes match ``MANIFEST.tsv`` passes at once; otherwise it is decoded and its
     shape and pixel sha256 are compared with ``PIXELS.tsv``, so a re-encoded PNG passes too.
+    A pass is remembered by path, size and mtime, so checking again in the same process is
+    free (Set5, Set14 and T91 take well under a second the first time: only sha256 of bytes).
     """
     from drcn_lib.protocol.image_io import load_image  # the one image reader of the course
 
@@ -237,10 +245,18 @@ def verify_set(name: str, data_root: Path | None = None) -> list[str]:
     problems: list[str] = []
     for e in info.entries:
         path = folder / e.file
-        if not path.is_file():
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is None or not path.is_file():
             problems.append(f"{path}: missing")
             continue
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if _VERIFIED.get(key) == e.pixel_sha256:
+            continue
         if file_sha256(path) == e.sha256:
+            _VERIFIED[key] = e.pixel_sha256
             continue
         try:
             img = load_image(path)
@@ -250,7 +266,10 @@ def verify_set(name: str, data_root: Path | None = None) -> list[str]:
         if img.shape != e.shape:
             problems.append(f"{path}: shape {_shape(img.shape)}, expected {_shape(e.shape)}")
         elif pixel_sha256(img) != e.pixel_sha256:
-            problems.append(f"{path}: pixels differ from the registry (pixel sha256 mismatch)")
+            problems.append(f"{path}: pixels differ from the registry (pixel sha256 mismatch): "
+                            f"not {info.name}'s {e.file}")
+        else:
+            _VERIFIED[key] = e.pixel_sha256
     return problems
 
 
@@ -260,7 +279,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def find_set(
     name: str,
-    verify: bool = False,
+    verify: bool = True,
     fallback: bool = False,
     data_root: Path | None = None,
     download_from: str | Path | None = None,
@@ -268,17 +287,16 @@ def find_set(
     """The sorted image paths of set ``name``, ready for
     :func:`drcn_lib.protocol.image_io.load_image`.
 
-    ``verify=True`` also checks every pixel checksum (:func:`verify_set`). If the set is missing
-    or incomplete and ``download_from`` is given, it is fetched from there first
-    (:func:`drcn_lib.data.download.download_set`). If it is still not there, this raises a
-    :class:`DataError` naming the folder, the missing files and the command that gets them; with
-    ``fallback=True`` it instead returns the scikit-image stand-ins (a test set for test sets, a
-    training set for ``T91``) and warns loudly (:class:`FallbackDataWarning` plus a printed
-    banner), because numbers on those images cannot be compared with the paper's.
+    Every image's pixel checksum is verified (:func:`verify_set`, cached), so a different image
+    saved under a registry name is refused by name instead of scored; ``verify=False`` skips it.
+    If ``download_from`` is given, a missing or incomplete set is fetched from there first
+    (:func:`drcn_lib.data.download.download_set`). A set still missing raises a
+    :class:`DataError` naming the folder, the missing files and the command that gets them.
+    ``fallback=True`` hands over to :func:`drcn_lib.data.ensure.ensure_set`: download from the
+    pinned URLs when online, else the scikit-image stand-ins with a loud warning.
     """
     info = get_set(name)
     status = set_status(info.name, data_root)
-    reason = ""
     if status.state != "present" and download_from is not None:
         from drcn_lib.data.download import download_set
 
@@ -287,23 +305,23 @@ def find_set(
         except DataError as err:
             if not fallback:
                 raise
+            from drcn_lib.data.fallback import fallback_set
+
             reason = f"download from {download_from} failed: {err}"
+            return fallback_set(info.role, data_root=data_root, reason=reason)
         status = set_status(info.name, data_root)
     if status.state != "present":
-        message = _missing_message(status)
         if not fallback:
-            raise DataError(message)
-        from drcn_lib.data.fallback import fallback_set
+            raise DataError(_missing_message(status))
+        from drcn_lib.data.ensure import ensure_set
 
-        return fallback_set(
-            info.role, data_root=data_root, reason=reason or message.splitlines()[0]
-        )
+        return ensure_set(info.name, fallback=True, data_root=data_root)
     if verify:
         problems = verify_set(info.name, data_root)
         if problems:
             raise DataError(
                 f"{info.name} in {status.folder} fails its checksums ({len(problems)} of "
                 f"{status.expected} images):\n  - " + "\n  - ".join(problems) + "\n"
-                f"Fetch a clean copy with:  {get_command(info.name)}  (add --force to replace)"
+                f"Fetch a clean copy with:  {get_command(info.name)} --force"
             )
     return [status.folder / f for f in info.files]

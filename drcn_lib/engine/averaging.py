@@ -45,11 +45,6 @@ class WeightAverage:
         for mine, theirs in zip(self.model.buffers(), model.buffers(), strict=True):
             mine.copy_(theirs)
 
-    def synced(self, model: nn.Module) -> nn.Module:
-        """The averaged model, unfolding as many recursions as ``model`` does right now."""
-        if hasattr(model, "active_recursions"):
-            self.model.active_recursions = model.active_recursions  # type: ignore[assignment]
-        return self.model
 
     def state(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "updates": self.updates}

@@ -12,10 +12,7 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,29 +21,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from drcn_lib.atomic import atomic_write, write_json
 from drcn_lib.errors import CheckpointError
 from drcn_lib.model.factory import model_from_config
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, fsync it, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomically write ``data`` as indented JSON."""
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -97,12 +74,16 @@ def sidecar_path(weights: Path) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def save_weights(weights: Path, model: nn.Module, sidecar: dict[str, Any]) -> Path:
-    """Write ``weights`` (safetensors) and its JSON sidecar; the sidecar gets ``model``'s config."""
+def save_weights(
+    weights: Path, model: nn.Module, sidecar: dict[str, Any],
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``weights`` (safetensors) and its JSON sidecar; the sidecar gets ``config``
+    (default ``model.config()``, which the library's models have)."""
     weights = Path(weights)
     if weights.suffix != ".safetensors":
         raise CheckpointError(f"weights must be a .safetensors file, got {weights.name}")
-    config = model.config()  # type: ignore[operator]
+    config = model.config() if config is None else config  # type: ignore[operator]
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     meta = {"model_config": json.dumps(config)}
     atomic_write(weights, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
@@ -127,7 +108,8 @@ def load_weights(
     """Build the model a safetensors file was saved from and load it; returns (model, sidecar).
 
     ``expect`` (e.g. ``{"recursions": 16}``) makes a mismatch between what the caller wants and
-    what the file holds a clear :class:`CheckpointError` instead of a silent surprise.
+    what the file holds a clear :class:`CheckpointError` instead of a silent surprise; so does a
+    tensor holding NaN or Inf (such a model scores ~6.5 dB and would otherwise pass as loaded).
     """
     weights = Path(weights)
     if not weights.is_file():
@@ -144,6 +126,13 @@ def load_weights(
             header = json.loads(fh.read(header_len))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights} is not a readable safetensors file: {exc}") from exc
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{weights} holds NaN or Inf in {len(bad)} tensor(s) ({', '.join(bad[:3])}"
+            f"{' ...' if len(bad) > 3 else ''}): the weights of a diverged or damaged run "
+            "would only predict garbage; retrain or fetch a clean copy"
+        )
     sidecar = read_sidecar(weights)
     config = _model_config(weights, sidecar, header)
     for key, want in (expect or {}).items():
@@ -155,7 +144,7 @@ def load_weights(
         model = model_from_config(config)
     except (TypeError, ValueError) as exc:  # e.g. filters=0: DRCN's own ValueError
         if isinstance(exc, CheckpointError):
-            raise
+            raise CheckpointError(f"{weights.name}: {exc}") from exc
         raise CheckpointError(f"{weights.name}: model config {config} is invalid: {exc}") from exc
     try:
         model.load_state_dict(tensors, strict=True)

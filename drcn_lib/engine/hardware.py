@@ -9,8 +9,8 @@ machine and model shape, and says what it chose and why. Any choice can be force
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -20,6 +20,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
+from drcn_lib.engine.trainable import model_record
+from drcn_lib.engine.unfolding import unfolded
+from drcn_lib.errors import ConfigError
 from drcn_lib.settings import cache_root
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -59,16 +63,84 @@ class Runtime:
         return asdict(self)
 
 
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU, unless a device is named."""
-    if requested != "auto":
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
+def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return bool(mps is not None and mps.is_available())
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU, unless a device is named.
+
+    A named device this torch cannot use (``cuda`` on a CPU-only build, ``cuda:3`` on a machine
+    with one GPU, ``gpu``) is a :class:`ConfigError` saying what is available, here and not as
+    an ``AssertionError`` from deep inside the first ``.to(device)``.
+    """
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    usable = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
+        ["mps"] if _mps_available() else [])
+    try:
+        dev = torch.device(requested)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ConfigError(f"device {requested!r} is not a device name; usable here: "
+                          f"{usable}") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch build has no CUDA" if torch.version.cuda is None
+                   else "no CUDA GPU is visible")
+            raise ConfigError(f"device {requested!r}: {why} (torch {torch.__version__}); "
+                              f"usable here: {usable}")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {requested!r}: only {torch.cuda.device_count()} CUDA "
+                              "device(s) visible")
+    elif dev.type == "mps" and not _mps_available():
+        raise ConfigError(f"device {requested!r}: Apple MPS is not available here; usable "
+                          f"here: {usable}")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device {requested!r} is not supported; usable here: {usable}")
+    return dev
+
+
+def check_runtime_args(
+    device: str, dtype: str, channels_last: bool | str, recon_strategy: str
+) -> None:
+    """Refuse impossible runtime choices before a run allocates anything (see ``pick_device``)."""
+    pick_device(device)
+    if dtype != "auto" and dtype not in DTYPES:
+        raise ConfigError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
+    if channels_last != "auto" and not isinstance(channels_last, bool):
+        raise ConfigError(f"channels_last must be True, False or 'auto', got {channels_last!r}")
+    if recon_strategy not in ("auto", "batched", "loop"):
+        raise ConfigError(f"recon strategy {recon_strategy!r} is not one of "
+                          "('auto', 'batched', 'loop')")
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes a run may still allocate on ``device``: the GPU's free memory, or Linux's
+    ``MemAvailable`` for the CPU; None where this cannot be known (then nothing is refused)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type != "cpu":
+        return None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def step_memory_floor(arch: str, filters: int, recursions: int, batch: int, patch: int) -> int:
+    """A LOWER bound on the bytes one training step holds for its backward pass: the float32
+    feature maps it cannot do without (DRCN: H_0..H_D, D + 1 maps of F channels; SRCNN: its
+    64- and 32-channel maps), for ``batch`` patches of ``patch`` x ``patch``. Real use is
+    higher (f1's and f3's hidden maps, gradients, the optimiser), so a run refused because
+    this exceeds the free memory could never have run; one that passes may still not fit."""
+    channels = 64 + 32 if arch == "srcnn" else (recursions + 1) * filters
+    return 4 * channels * batch * patch * patch
 
 
 def cpu_capability() -> str:
@@ -134,8 +206,7 @@ def training_step_fn(
 
     fmt = torch.channels_last if runtime.channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=fmt)
-    if hasattr(model, "recon_strategy"):
-        model.recon_strategy = runtime.recon_strategy
+    net = unfolded(model, runtime.recon_strategy)
     x = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
     y = torch.rand(batch, 1, patch, patch, device=device).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=1e-6)
@@ -143,7 +214,7 @@ def training_step_fn(
     def step() -> None:
         opt.zero_grad(set_to_none=True)
         with runtime.autocast():
-            out = model(x)
+            out = net(x)
         drcn_loss(out, y, alpha=0.5).total.backward()
         opt.step()
 
@@ -177,7 +248,7 @@ def choose_runtime(
     dtype_opts = ["float32", "bfloat16"] if has_bf16 else ["float32"]
     if dtype != "auto":
         if dtype not in DTYPES:
-            raise ValueError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
+            raise ConfigError(f"dtype {dtype!r} is not one of {sorted(DTYPES)} or 'auto'")
         dtype_opts = [dtype]
         reasons.append(f"dtype {dtype} forced")
     elif not has_bf16:
@@ -198,7 +269,7 @@ def choose_runtime(
 
     cache_file = cache_file or cache_root() / "runtime_probe.json"
     shape = build()
-    shape_key = json.dumps(getattr(shape, "config", lambda: {})(), sort_keys=True)
+    shape_key = json.dumps(model_record(shape), sort_keys=True)
     key = f"{machine_key(dev)}|{shape_key}|batch={probe_batch}|patch={patch}|" + \
         f"opts={dtype_opts},{cl_opts},{rs_opts}"
     cached = _read_cache(cache_file).get(key)
@@ -241,10 +312,5 @@ def _read_cache(path: Path) -> dict[str, dict]:
 def _write_cache(path: Path, key: str, value: dict) -> None:
     data = _read_cache(path)
     data[key] = value
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache only costs a re-probe next time
+    with contextlib.suppress(OSError):  # a read-only cache only costs a re-probe next time
+        write_json(path, data)

@@ -55,16 +55,27 @@ def train(
     command: str | None = None,
     stop_at_step: int | None = None,
     allow_fallback: bool = True,
+    model: torch.nn.Module | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``cfg`` into ``out_dir``; see the module docstring. ``stop_at_step`` ends early
     (after a checkpoint), as an interruption would, for tests and demos. ``allow_fallback=False``
-    refuses to train on the scikit-image stand-ins when T91 or the validation set is missing."""
+    refuses to train on the scikit-image stand-ins when T91 or the validation set is missing.
+    ``model``: train this module (trained in place) instead of the one ``cfg`` describes, e.g.
+    a learner's own DRCN; what it must provide is in :mod:`drcn_lib.engine.trainable`.
+
+    Every setting, folder and device is checked before anything is allocated or written
+    (:func:`~drcn_lib.engine.run_setup.check_run`). ``out_dir`` holding earlier weights or a
+    checkpoint is refused unless ``resume`` (continue it; ``lr`` and ``grad_clip`` may change)
+    or ``overwrite`` (start again, replacing them when the new run writes its own). A run whose
+    loss ends far above its start raises :class:`TrainingDiverged` instead of shipping."""
     run = setup_run(cfg, Path(out_dir), resume, device, dtype, channels_last, recon_strategy,
-                    probe, log, allow_fallback=allow_fallback)
+                    probe, log, allow_fallback=allow_fallback, overwrite=overwrite,
+                    user_model=model)
     bar = tqdm(total=cfg.steps, initial=run.step, desc=f"train {cfg.name}",
                disable=not progress or not run.dist.is_main)
     t_last = last_ckpt = time.perf_counter()
-    growing = cfg.arch == "drcn" and cfg.recursions_start is not None
+    growing = run.unfolded is not None and cfg.recursions_start is not None
     due = True  # a checkpoint is written inside the next step, once its loss is seen finite
     while run.step < cfg.steps:
         progress_frac = run.step / cfg.steps
@@ -73,9 +84,9 @@ def train(
         lr = lr_at(cfg, run.step, run.plateau.factor)
         if growing:
             depth = recursions_at(cfg, run.step)
-            if depth != run.model.active_recursions:
+            if depth != run.unfolded.depth:
                 log(f"step {run.step}: unfolding {depth} recursions")
-            run.model.active_recursions = depth
+            run.unfolded.depth = depth
         loss, terms = train_step(run, alpha, lr,
                                  before_update=(lambda: save_run_checkpoint(run)) if due else None)
         if run.ema is not None:
@@ -101,7 +112,7 @@ def train(
             break
     bar.close()
     if growing:
-        run.model.active_recursions = None  # the saved model unfolds all D, whatever the step
+        run.unfolded.depth = None  # the final validation, if any, unfolds all D
     weights, sidecar = finish_run(run, command, log)
     run.dist.close()
     return TrainResult(run.out, weights, run.history, sidecar)
@@ -126,7 +137,8 @@ def train_step(
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"loss is {loss} at step {run.step} (lr {lr:g}); the last good checkpoint "
-            f"{run.ckpt_path} is kept. Lower the learning rate or set grad_clip."
+            f"{run.ckpt_path} is kept. Lower the learning rate or set grad_clip, and resume "
+            f"from it (e.g. drcn train ... --set lr={run.cfg.lr / 10:g} --resume)"
         )
     if before_update is not None:
         before_update()

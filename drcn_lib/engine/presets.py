@@ -18,11 +18,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from drcn_lib.errors import ConfigError
+
 OptimizerName = Literal["adam", "sgd"]
 LrSchedule = Literal["constant", "cosine", "plateau"]
+
+# The valid names of the string fields. They mirror drcn_lib.model.factory.ARCHS and
+# drcn_lib.loss.ALPHA_KINDS / LOSS_REDUCTIONS (tests/test_engine.py checks they agree) without
+# importing torch, so that `drcn --help` and a bad --set answer at once.
+ARCHS: tuple[str, ...] = ("drcn", "srcnn")
+OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine", "plateau")
+LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+ALPHA_KINDS: tuple[str, ...] = ("linear", "cosine", "constant", "step")
 
 
 @dataclass(frozen=True)
@@ -71,14 +83,60 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first field whose value cannot train.
+
+        Called when a config is made, so a bad value (``batch_size=0``, ``val_every=0``,
+        ``steps=0``, an unknown optimizer) is refused before anything is allocated or written,
+        not as a ``ZeroDivisionError`` after the first checkpoint. Whether the patch fits the
+        training images is checked when the run is set up (it needs the images).
+        """
+        _choice("arch", self.arch, ARCHS)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _choice("loss_reduction", self.loss_reduction, LOSS_REDUCTIONS)
+        _choice("alpha_kind", self.alpha_kind, ALPHA_KINDS)
+        for name in ("name", "train_set", "val_set"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigError(f"{name} must be a non-empty string, got "
+                                  f"{getattr(self, name)!r}")
+        for name in ("skip", "recursive_supervision", "augment"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        _integer("scale", self.scale, 2, "the paper trains x2, x3 and x4")
+        _integer("recursions", self.recursions, 1, "D, the paper uses 16")
+        _integer("filters", self.filters, 1, "F, the paper uses 256")
+        _integer("patch", self.patch, 1, "the paper cuts 41x41")
+        _integer("stride", self.stride, 1, "the paper uses 21")
+        _integer("batch_size", self.batch_size, 1, "the paper uses 64")
+        _integer("steps", self.steps, 1, "0 steps would ship an untrained model")
+        _integer("warmup_steps", self.warmup_steps, 0)
+        _integer("plateau_patience", self.plateau_patience, 1)
+        _integer("val_every", self.val_every, 1, "steps between validations")
+        _integer("seed", self.seed, 0)
+        _number("lr", self.lr, 0.0, None, low_open=True)
+        _number("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        _number("min_lr_fraction", self.min_lr_fraction, 0.0, 1.0)
+        _number("beta", self.beta, 0.0, None)
+        _number("alpha_start", self.alpha_start, 0.0, 1.0)
+        _number("alpha_end", self.alpha_end, 0.0, 1.0)
+        _number("alpha_decay_fraction", self.alpha_decay_fraction, 0.0, 1.0, low_open=True)
+        if self.val_images is not None:
+            _integer("val_images", self.val_images, 1, "or None for the whole set")
+        if self.grad_clip is not None:
+            _number("grad_clip", self.grad_clip, 0.0, None, low_open=True)
+        if self.max_minutes is not None:
+            _number("max_minutes", self.max_minutes, 0.0, None, low_open=True)
         if self.recursions_start is not None:
-            if not 1 <= self.recursions_start <= self.recursions:
-                raise ValueError(f"recursions_start must be in 1..{self.recursions} "
-                                 f"(recursions), got {self.recursions_start}")
-            if not 0.0 < self.grow_fraction <= 1.0:
-                raise ValueError(f"grow_fraction must be in (0, 1], got {self.grow_fraction}")
-        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}")
+            _integer("recursions_start", self.recursions_start, 1)
+            if self.recursions_start > self.recursions:
+                raise ConfigError(f"recursions_start must be in 1..{self.recursions} "
+                                  f"(recursions), got {self.recursions_start}")
+            _number("grow_fraction", self.grow_fraction, 0.0, 1.0, low_open=True)
+        if self.ema_decay is not None:
+            _number("ema_decay", self.ema_decay, 0.0, 1.0, low_open=True, high_open=True)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +161,30 @@ class TrainConfig:
         }
 
 
+def _choice(name: str, value: object, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise ConfigError(f"{name} {value!r} is not one of {valid}")
+
+
+def _integer(name: str, value: object, low: int, hint: str = "") -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}"
+                          + (f" ({hint})" if hint else ""))
+
+
+def _number(name: str, value: object, low: float, high: float | None,
+            low_open: bool = False, high_open: bool = False) -> None:
+    """``value`` must be a finite real in the interval; ``*_open`` excludes that end."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            high is None or (value < high if high_open else value <= high))
+    if not ok:
+        interval = (("(" if low_open else "[") + f"{low:g}, "
+                    + ("inf)" if high is None else f"{high:g}" + (")" if high_open else "]")))
+        raise ConfigError(f"{name} must be a finite number in {interval}, got {value!r}")
+
+
 # The paper's Caffe loss sums squared errors over each patch's pixels; its lr and beta assume it.
 # The paper does not say how lr 0.01 stayed stable with that loss; here, without clipping, the
 # 256-filter model's loss is NaN at step 1 on T91 (bf16 autocast, batch 16). Clipping the total
@@ -111,16 +193,17 @@ class TrainConfig:
 PAPER = TrainConfig(name="paper", steps=200_000, val_every=1000, loss_reduction="sum",
                     grad_clip=1.0)
 
-# Each choice measured against the previous cpu recipe (64 filters, batch 32, Adam 5e-4, fixed
-# D, 5000 steps; benchmarks/NOTES.md, session 4): an F 32 step is 3.3x faster than F 64 in
-# float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second); batch 16 gives twice the
-# steps; growing D makes the first half's steps about 40% cheaper and was worth about 0.2 dB
-# at equal minutes. alpha decays over the whole run, not the first half: with both over the
-# same half, each deep recursion was unfolded when alpha was near 0 and y_16 alone ended below
-# bicubic (session 5). 31x31 patches (stride 16, so as many patches a step) cost 57% of 41x41
-# ones for about the same PSNR per step, and Adam 2e-3 adds a little on top: screened on a GPU
-# over several seeds, then 32.75 dB after 23.1 minutes on the AVX2 path (session 6; with 41x41
-# patches and Adam 1e-3: 33.2). The values equal a run logged in benchmarks/recipes/
+# The recipe that reaches SRCNN's Set5 x3 PSNR (32.75 dB) soonest on 2 CPU cores; each choice
+# is measured in the benchmarks/NOTES.md section named in quotes. filters=32: an F 32 step is
+# 3.3x faster than F 64 in float32 on AVX2 (with bf16 on AMX, 2.3x the patches per second)
+# ("Filters"). batch_size=16: twice the steps of batch 32 for the same patches. D grown from
+# recursions_start=1 over the first half: its steps cost about 40% less, worth about 0.2 dB at
+# equal minutes; alpha_decay_fraction=1.0, so that no deep recursion is unfolded with alpha
+# near 0 (else y_16 alone ends below bicubic) ("Depth growth and the alpha schedule").
+# patch=31, stride=16: 57% of a 41x41 patch's cost for about the same PSNR per step; lr=2e-3:
+# a little ahead of 1e-3 ("GPU screening", "Patch size"). grad_clip=0.25 ("Does clipping
+# help?"); 10,000 steps ("How long a schedule?"). On the AVX2 path it crosses 32.75 dB after
+# 17.8-23.1 minutes over three seeds. The values equal a run logged in benchmarks/recipes/
 # (tests/test_growth.py checks it).
 CPU = TrainConfig(
     name="cpu",
@@ -189,8 +272,8 @@ def with_defaults(saved: dict[str, Any]) -> dict[str, Any]:
 def preset(name: str, **overrides: Any) -> TrainConfig:
     """A named preset with some fields replaced: ``preset("cpu", recursions=6, scale=2)``."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; valid presets are {sorted(PRESETS)}")
+        raise ConfigError(f"unknown preset {name!r}; valid presets are {sorted(PRESETS)}")
     unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
     if unknown:
-        raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
+        raise ConfigError(f"unknown TrainConfig fields {sorted(unknown)}")
     return replace(PRESETS[name], **overrides)

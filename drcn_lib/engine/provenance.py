@@ -13,7 +13,7 @@ import torch
 from drcn_lib.engine.hardware import _cpu_name, cpu_capability
 from drcn_lib.settings import REPO_ROOT
 
-#: Tracked files that do not make a commit "+dirty": ``python -m drcn_lib.experiments.reproduce
+#: Tracked files that do not make a commit "+dirty": ``drcn reproduce
 #: --train``
 #: ships each model into them while the next one trains, and ``make bench`` rewrites its results
 #: files, so a second bench run in one checkout would otherwise call the first one's output a

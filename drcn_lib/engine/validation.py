@@ -11,9 +11,8 @@ from torch import nn
 from drcn_lib.data.registry import find_set
 from drcn_lib.engine.prediction import predict_y
 from drcn_lib.protocol.image_io import load_image
-from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.metrics import score_psnr
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
-from drcn_lib.protocol.resize import to_uint8
 
 
 @dataclass
@@ -29,13 +28,13 @@ class Validator:
         return cls([benchmark_pair(load_image(p), scale) for p in paths], scale)
 
     @torch.no_grad()
-    def psnr(self, model: nn.Module, device: torch.device | str = "cpu") -> dict[str, float]:
-        """Mean PSNR (dB) of the ensemble and of the last intermediate output."""
+    def psnr(self, model: nn.Module, device: torch.device | str = "cpu",
+             depth: int | None = None) -> dict[str, float]:
+        """Mean PSNR (dB) of the ensemble and of the last intermediate output, with ``depth``
+        recursions unfolded (None: all D; a run that grows the depth passes the current one)."""
         ens, last = [], []
         for pair in self.pairs:
-            pred = predict_y(model, pair.bicubic_y, device=device)
-            d_last = max(k for k in pred if isinstance(k, int))
-            # scored as drcn_lib.evaluate does: quantised like MATLAB's uint8() first
-            ens.append(psnr_y(to_uint8(pred["ensemble"]), pair.hr_y, crop=self.scale))
-            last.append(psnr_y(to_uint8(pred[d_last]), pair.hr_y, crop=self.scale))
+            pred = predict_y(model, pair.bicubic_y, device=device, depth=depth)
+            ens.append(score_psnr(pred.ensemble, pair))  # the benchmark's rule, as evaluate's
+            last.append(score_psnr(pred.last, pair))
         return {"psnr": float(np.mean(ens)), "psnr_last": float(np.mean(last))}

@@ -1,11 +1,15 @@
 """Reproduce the paper's results with our own weights: train them, then measure and report.
 
-    drcn reproduce --train              # train every registry model not shipped yet
+    drcn reproduce --train --weights-dir drcn_lib/weights   # train every model not shipped yet
     drcn reproduce [--out results/]     # studies -> results/RESULTS.md + figures
 
+(``drcn_lib/cli.py`` parses those options; this module is plain functions with keyword
+arguments: :func:`reproduce`, :func:`train_missing`, :func:`run_studies`.)
+
 ``--train`` trains the models of :data:`drcn_lib.pretrained.REGISTRY` one at a time with the
-``cpu`` preset (:func:`drcn_lib.engine.train`) into ``runs/<name>``, resuming a killed run, and
-ships each as ``drcn_lib/weights/<name>.safetensors`` + ``.json`` (the engine's sidecar: command,
+``cpu`` preset (:func:`drcn_lib.engine.train`) into ``runs/<name>`` (``DRCN_RUNS`` moves it),
+resuming a killed run, and ships each as ``<weights-dir>/<name>.safetensors`` + ``.json`` (the
+engine's sidecar: command,
 preset, git commit, wall time, hardware, validation curve). ``srcnn-x3`` gets the same wall-clock
 budget as ``drcn-x3-d16`` (that sidecar's ``wall_seconds``, as the config's ``max_minutes``); so
 that its cosine schedule ends when its time does, a short timed probe first sizes its ``steps``
@@ -14,9 +18,8 @@ that its cosine schedule ends when its time does, a short timed probe first size
 SRCNN the same; the seven models together took about 78 minutes there (each sidecar, and the
 training-cost table of RESULTS.md, holds the measured time). On a GPU the same command trains
 there by itself (``--device cuda`` to insist), and under ``torchrun --nproc_per_node N -m
-drcn_lib.experiments.reproduce --train`` each DRCN model trains data-parallel (SRCNN's timing plan
-is made
-on one process).
+drcn_lib.cli reproduce --train ...`` each DRCN model trains data-parallel (SRCNN's timing plan
+is made on one process).
 
 Without ``--train`` it runs the three studies of lessons 09-11
 (:mod:`drcn_lib.experiments.studies`) on the
@@ -28,25 +31,24 @@ command that trains them; nothing is faked.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from drcn_lib.engine.checkpoint import atomic_write, read_sidecar, write_json
+from drcn_lib.atomic import atomic_write, write_json
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import TrainConfig, preset, with_defaults
 from drcn_lib.errors import DRCNError
 from drcn_lib.pretrained import REGISTRY, WEIGHTS_DIR, PretrainedSpec
+from drcn_lib.runs.load_or_train import finished_result, runs_root
 from drcn_lib.settings import REPO_ROOT
 
-RESULTS_DIR = REPO_ROOT / "results"
+RESULTS_DIR = REPO_ROOT / "results"  # the report committed with the checkout (lesson 11 reads it)
 SRCNN_BUDGET_FROM = "drcn-x3-d16"
 PLAN_FILE = "plan.json"
 PROBE_STEPS = 50
@@ -71,8 +73,8 @@ def budget_seconds(runs: Path, weights_dir: Path) -> float:
                 return float(data["wall_seconds"])
     raise DRCNError(
         f"srcnn-x3 trains for the wall time of {SRCNN_BUDGET_FROM}, whose sidecar is in neither "
-        f"{weights_dir} nor {runs / SRCNN_BUDGET_FROM}; train it first: python -m "
-        f"drcn_lib.experiments.reproduce --train --only {SRCNN_BUDGET_FROM}")
+        f"{weights_dir} nor {runs / SRCNN_BUDGET_FROM}; train it first: drcn "
+        f"reproduce --train --only {SRCNN_BUDGET_FROM}")
 
 
 def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
@@ -89,8 +91,8 @@ def srcnn_plan(cfg: TrainConfig, budget_s: float, runs: Path, log: Log,
     if plan_file.is_file():
         return json.loads(plan_file.read_text())
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # each rank would time its own plan
-        raise DRCNError("srcnn-x3's plan is timed on one process: run python -m "
-                        "drcn_lib.experiments.reproduce --train --only srcnn-x3 without torchrun")
+        raise DRCNError("srcnn-x3's plan is timed on one process: run drcn reproduce --train "
+                        "--only srcnn-x3 without torchrun")
     probe_dir = runs / "srcnn-x3-probe"
     shutil.rmtree(probe_dir, ignore_errors=True)
     probe_cfg = replace(cfg, steps=probe_steps, val_every=probe_steps, max_minutes=None)
@@ -135,15 +137,15 @@ def train_one(name: str, runs: Path, weights_dir: Path, base: TrainConfig | None
         plan = srcnn_plan(cfg, budget_seconds(runs, weights_dir), runs, log, **train_kwargs)
         cfg = replace(cfg, steps=int(plan["steps"]), max_minutes=float(plan["max_minutes"]))
     out = runs / name
-    done = read_sidecar(out / "model.safetensors") if (out / "model.safetensors").is_file() \
-        else {}
+    finished = finished_result(out)
+    done = finished.sidecar if finished is not None else {}
     if done and with_defaults(done.get("preset", {})) != cfg.as_dict():
         raise DRCNError(f"{out} holds a finished run of another configuration; move it away to "
                         f"retrain {name} (differences: {_diff(done.get('preset', {}), cfg)})")
     if not done:
         log(f"{name}: training ({cfg.steps} steps"
             + (f", at most {cfg.max_minutes:.1f} min" if cfg.max_minutes else "") + f") in {out}")
-        command = (f"python -m drcn_lib.experiments.reproduce --train --only {name}  (= drcn train "
+        command = (f"drcn reproduce --train --only {name}  (= drcn train "
                    f"{' '.join(spec.train_args())} --out runs/{name} --resume --no-fallback"
                    + (f" --steps {cfg.steps} --set max_minutes={cfg.max_minutes}"
                       if cfg.max_minutes else "") + ")")
@@ -165,7 +167,7 @@ def _diff(recorded: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
 def train_missing(
     names: Sequence[str] | None = None,
     force: bool = False,
-    runs: Path = REPO_ROOT / "runs",
+    runs: Path | None = None,
     weights_dir: Path = WEIGHTS_DIR,
     base: TrainConfig | None = None,
     log: Log = print,
@@ -174,11 +176,13 @@ def train_missing(
 ) -> list[str]:
     """Train and ship, one at a time, every registry model (or those in ``names``) whose
     weights are not in ``weights_dir`` (all of them with ``force``); returns the names shipped.
+    Runs go to ``runs/<name>`` (default :func:`drcn_lib.runs.load_or_train.runs_root`).
 
     ``base`` replaces each model's preset (tests pass ``preset("smoke")``); ``train_kwargs`` go
     to :func:`drcn_lib.engine.train` (``device``, ``dtype``, ...). ``drcn-x3-d16`` is trained
     before ``srcnn-x3``, whose budget it sets.
     """
+    runs = Path(runs) if runs is not None else runs_root()
     names = list(names) if names else list(REGISTRY)
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
@@ -210,7 +214,7 @@ def run_studies(
     device: str = "cpu",
     cache: Any = None,
     log: Log = print,
-    command: str = "python -m drcn_lib.experiments.reproduce",
+    command: str = "drcn reproduce",
 ) -> Reproduction:
     """Run the depth, ensemble and benchmark studies, check the claims, write the report."""
     from drcn_lib.engine.provenance import git_commit, hardware
@@ -249,83 +253,48 @@ def run_studies(
     return Reproduction(out, results, markdown)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``python -m drcn_lib.experiments.reproduce`` and ``drcn reproduce``."""
-    p.add_argument("--train", action="store_true",
-                   help="train (cpu preset) and ship every registry model not shipped yet")
-    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
-                   help=f"with --train: only these models ({', '.join(REGISTRY)})")
-    p.add_argument("--force", action="store_true", help="with --train: retrain shipped ones")
-    p.add_argument("--runs", type=Path, default=REPO_ROOT / "runs",
-                   help="where training runs go (default runs/)")
-    p.add_argument("--out", type=Path, default=RESULTS_DIR,
-                   help="folder for RESULTS.md, results.json and figures (default results/)")
-    p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default)")
-    p.add_argument("--sets", nargs="+", default=None,
-                   help="benchmark sets (default: every test set present)")
-    p.add_argument("--limit", type=int, default=None,
-                   help="first N images of each set only (a quick look; not comparable)")
-    p.add_argument("--fallback", action="store_true",
-                   help="use scikit-image stand-in images for a missing set (not comparable)")
-    p.add_argument("--stand-ins", action="store_true",
-                   help="tiny untrained models instead of the weights (tests the pipeline only)")
-    p.add_argument("--no-cache", action="store_true", help="score everything again")
+def reproduce(
+    train: bool = False,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+    runs: Path | None = None,
+    weights_dir: Path | None = None,
+    out: Path = Path("results"),
+    device: str = "auto",
+    sets: Sequence[str] | None = None,
+    limit: int | None = None,
+    fallback: bool = False,
+    stand_ins: bool = False,
+    cache: bool = True,
+    log: Log = print,
+    command: str = "drcn reproduce",
+) -> int:
+    """What ``drcn reproduce`` does (``command``: how it was invoked, for the report).
 
-
-def command_of(prog: str, args: argparse.Namespace) -> str:
-    """The command line that gives ``args`` (options at their defaults left out)."""
-    defaults = vars(_parser().parse_args([]))
-    parts = [prog]
-    for key, value in vars(args).items():
-        if key not in defaults or value == defaults[key]:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, list):
-            parts += [flag, *map(str, value)]
-        else:
-            parts += [flag, str(value)]
-    return " ".join(parts)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m drcn_lib.experiments.reproduce",
-                                     description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return parser
-
-
-def run(args: argparse.Namespace, log: Log = print,
-        command: str = "python -m drcn_lib.experiments.reproduce") -> int:
-    """Do what ``args`` asks (``command``: how it was invoked, for the report); exit code."""
+    ``train=True``: :func:`train_missing` (``only``, ``force``) into ``runs`` (default
+    :func:`drcn_lib.runs.load_or_train.runs_root`), shipping into ``weights_dir``, which must be
+    named: the library never writes into its own package folder (``make weights`` passes
+    ``drcn_lib/weights`` of the checkout). Otherwise :func:`run_studies` into ``out`` on the
+    shipped weights (``stand_ins``: tiny untrained models, to test the pipeline only).
+    Returns the exit code (0).
+    """
     from drcn_lib.engine.hardware import pick_device
 
-    if args.train:
-        train_missing(args.only, force=args.force, runs=args.runs, log=log,
-                      device=args.device)
-        log("done; now run: python -m drcn_lib.experiments.reproduce   (studies and RESULTS.md)")
+    if train:
+        if weights_dir is None:
+            raise DRCNError("--train ships the weights it trains: name the folder with "
+                            "--weights-dir (in a checkout: --weights-dir drcn_lib/weights)")
+        train_missing(only, force=force, runs=runs, weights_dir=weights_dir, log=log,
+                      device=device)
+        log("done; now run: drcn reproduce   (studies and RESULTS.md)")
         return 0
-    if args.only or args.force:
+    if only or force:
         raise DRCNError("--only and --force only apply with --train")
     from drcn_lib.experiments.scores import ScoreCache
     from drcn_lib.runs.study_models import ALL_NAMES, stand_in_models
 
-    models = stand_in_models(ALL_NAMES) if args.stand_ins else None
-    run_studies(args.out, models=models, sets=args.sets, limit=args.limit,
-                fallback=args.fallback, device=str(pick_device(args.device)),
-                cache=ScoreCache(enabled=not args.no_cache), log=log, command=command)
+    models = stand_in_models(ALL_NAMES) if stand_ins else None
+    run_studies(Path(out), models=models, sets=sets, limit=limit, fallback=fallback,
+                device=str(pick_device(device)), cache=ScoreCache(enabled=cache), log=log,
+                command=command)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return run(args, command=command_of("python -m drcn_lib.experiments.reproduce", args))
-    except DRCNError as err:
-        print(f"reproduce: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,36 +5,37 @@ figure and the benchmark table both need DRCN x3 on Set5), and scoring B100 with
 model takes many minutes on a CPU. :func:`score_model` therefore keeps each answer in a small
 JSON cache, keyed by a digest of the model's weights and config, of the images' pixels and of
 the scale: a changed model or a changed image is a new key, so the cache can never return a
-stale number. The protocol is :mod:`drcn_lib.evaluate`'s own (uint8 quantisation, PSNR/SSIM on
-Y with ``scale`` pixels shaved, mean over the images), by calling its scoring function.
+stale number. The protocol is :mod:`drcn_lib.evaluate`'s own (:func:`drcn_lib.protocol.metrics.
+score` of every output, mean over the images).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from drcn_lib.atomic import write_json
 from drcn_lib.data.registry import find_set, get_set, set_status
-from drcn_lib.engine.checkpoint import write_json
-from drcn_lib.engine.prediction import predict_y
-from drcn_lib.evaluate import OutputName
-from drcn_lib.evaluate import _score as score_outputs  # the benchmark protocol, shared
+from drcn_lib.engine.prediction import Prediction, predict_y
+from drcn_lib.evaluate import bicubic_predictor, score_prediction
 from drcn_lib.protocol.image_io import load_image
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 from drcn_lib.settings import cache_root
 
-PROTOCOL = "evaluate-v1"  # bump when the scoring protocol changes: old cache entries die
+PROTOCOL = "evaluate-v2"  # bump when the scoring or its record changes: old entries die
 DEFAULT_TILE = 512  # Set5/Set14/B100 images fit one tile; Urban100's 1024-px images are tiled
 
-Scores = dict[OutputName, tuple[float, float]]
-"""``{output name: (mean PSNR dB, mean SSIM)}``: ``"ensemble"``, ``1``..``D`` or ``"bicubic"``."""
+Scores = Prediction[tuple[float, float]]
+"""(mean PSNR dB, mean SSIM) of every output: ``.ensemble`` (named ``"ensemble"`` or
+``"bicubic"``) and, when scored, ``.at(d)`` for d = 1..D."""
 
 
 @dataclass
@@ -95,6 +96,12 @@ def model_digest(model: nn.Module) -> str:
     return h.hexdigest()
 
 
+def _mean(values: Iterable[tuple[float, float]]) -> tuple[float, float]:
+    """Mean PSNR and mean SSIM over images (a set's number, as in Table 2)."""
+    psnrs, ssims = zip(*values, strict=True)
+    return float(np.mean(psnrs)), float(np.mean(ssims))
+
+
 class ScoreCache:
     """``{key: scores}`` in one JSON file (default ``<cache_root>/studies/scores.json``).
 
@@ -106,7 +113,7 @@ class ScoreCache:
         self.path = Path(path) if path is not None else cache_root() / "studies" / "scores.json"
         self.enabled = enabled
 
-    def _read(self) -> dict[str, dict[str, list[float]]]:
+    def _read(self) -> dict[str, dict[str, Any]]:
         if not self.enabled or not self.path.is_file():
             return {}
         try:
@@ -118,18 +125,20 @@ class ScoreCache:
         entry = self._read().get(key)
         if entry is None:
             return None
-        return {_name(k): (float(v[0]), float(v[1])) for k, v in entry.items()}
+        try:
+            pair = lambda v: (float(v[0]), float(v[1]))  # noqa: E731
+            return Prediction(pair(entry["ensemble"]), tuple(map(pair, entry["outputs"])),
+                              str(entry["name"]))
+        except (KeyError, TypeError, ValueError, IndexError):  # a damaged entry: score again
+            return None
 
     def put(self, key: str, scores: Scores) -> None:
         if not self.enabled:
             return
         data = self._read()
-        data[key] = {str(k): [v[0], v[1]] for k, v in scores.items()}
+        data[key] = {"name": scores.name, "ensemble": list(scores.ensemble),
+                     "outputs": [list(v) for v in scores.outputs]}
         write_json(self.path, data)
-
-
-def _name(key: str) -> OutputName:
-    return int(key) if key.isdigit() else key
 
 
 def score_model(
@@ -142,9 +151,9 @@ def score_model(
     progress: Callable[[str], None] | None = None,
     intermediates: bool = True,
 ) -> Scores:
-    """Mean PSNR/SSIM of every output of ``model`` (``None``: the bicubic baseline) on
-    ``images`` at ``scale``: ``{"ensemble": (psnr, ssim), 1: ..., D: ...}`` for a DRCN,
-    ``{"ensemble": ..., 1: ...}`` for SRCNN, ``{"bicubic": ...}`` for ``None``.
+    """Mean (PSNR, SSIM) of every output of ``model`` (``None``: the bicubic baseline) on
+    ``images`` at ``scale``: the ensemble and y_1..y_D for a DRCN, the ensemble and y_1 for
+    SRCNN, the ensemble named ``"bicubic"`` for ``None``.
 
     ``intermediates=False`` scores the ensemble only (D times fewer SSIMs); it is still
     answered from a cached entry that holds every output.
@@ -157,19 +166,19 @@ def score_model(
         key += "|ensemble"
         hit = cache.get(key)
     if hit is not None:
-        return hit if intermediates else {k: v for k, v in hit.items() if not isinstance(k, int)}
-    per_output: dict[OutputName, list[tuple[float, float]]] = {}
+        return hit if intermediates else hit.without_outputs()
+    per_image: list[Scores] = []
     for pair in images.pairs(scale):
         if model is None:
-            outputs: dict[OutputName, np.ndarray] = {"bicubic": pair.bicubic_y}
+            prediction = bicubic_predictor(pair)
         else:
-            outputs = predict_y(model, pair.bicubic_y, device=device, tile=tile,
-                                intermediates=intermediates)
-        for k, v in score_outputs(outputs, pair, f"{images.name}/{pair.name}").items():
-            per_output.setdefault(k, []).append(v)
-    scores: Scores = {k: (float(np.mean([v[0] for v in vals])),
-                          float(np.mean([v[1] for v in vals])))
-                      for k, vals in per_output.items()}
+            prediction = predict_y(model, pair.bicubic_y, device=device, tile=tile,
+                                   intermediates=intermediates)
+        per_image.append(score_prediction(prediction, pair, f"{images.name}/{pair.name}"))
+    first = per_image[0]
+    scores: Scores = Prediction(_mean(s.ensemble for s in per_image),
+                                tuple(_mean(s.at(d) for s in per_image) for d in first.depths),
+                                first.name)
     cache.put(key, scores)
     if progress is not None:
         progress(f"{images.name} x{scale}: {len(images.images)} images scored")

@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 
 from drcn_lib.data.registry import TEST_SETS, find_set, set_status
-from drcn_lib.engine.prediction import predict_y
-from drcn_lib.evaluate import OutputName
+from drcn_lib.engine.prediction import Prediction, predict_y
 from drcn_lib.experiments import paper_numbers as paper
 from drcn_lib.experiments.scores import ImageSet, ScoreCache, load_image_set, score_model
 from drcn_lib.model.drcn_arch import DRCN
@@ -175,13 +174,13 @@ def depth_predictions(models: Models, pair: SRPair, device: str = "cpu"
     for name, (model, side) in models.items():
         if isinstance(model, DRCN) and model_scale(name, side) == pair.scale:
             preds[model.recursions] = predict_y(model, pair.bicubic_y, device=device,
-                                                intermediates=False)["ensemble"]
+                                                intermediates=False).ensemble
     return dict(sorted(preds.items()))
 
 
 def output_predictions(models: Models, name: str, pair: SRPair, device: str = "cpu"
-                       ) -> dict[OutputName, np.ndarray] | None:
-    """Every output (``"ensemble"``, 1..D) of model ``name`` on ``pair``; None if absent."""
+                       ) -> Prediction | None:
+    """Every output (the ensemble and y_1..y_D) of model ``name`` on ``pair``; None if absent."""
     if name not in models:
         return None
     return predict_y(models[name][0], pair.bicubic_y, device=device)
@@ -257,7 +256,7 @@ def recursion_depth_study(
     for name in used:
         model = models[name][0]
         ens = score_model(model, images, scale, device, cache=cache, progress=progress,
-                          intermediates=False)["ensemble"]
+                          intermediates=False).ensemble
         points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
                                  reference.get(model.recursions)))
     return DepthStudy(**_base(images, models, used, DEPTH_NAMES), scale=scale, points=points,
@@ -286,11 +285,10 @@ def ensemble_study(
         scale = model_scale(name, models[name][1])
         scores = score_model(models[name][0], images, scale, device, cache=cache,
                              progress=progress)
-        depths = sorted(k for k in scores if isinstance(k, int))
         on_set5 = set_name == "Set5"
         curves.append(EnsembleCurve(
-            scale, name, [scores[d][0] for d in depths], [scores[d][1] for d in depths],
-            scores["ensemble"][0], scores["ensemble"][1],
+            scale, name, [p for p, _ in scores.outputs], [s for _, s in scores.outputs],
+            scores.ensemble[0], scores.ensemble[1],
             paper.SINGLE_OUTPUTS_SET5.get(scale) if on_set5 else None,
             paper.ENSEMBLE_SET5.get(scale) if on_set5 else None))
     return EnsembleStudy(**_base(images, models, used, needed), curves=curves)
@@ -318,13 +316,13 @@ def benchmark_study(
         images = load_image_set(set_name, limit, fallback)
         counts[images.name], complete[images.name] = len(images.images), images.complete
         for scale in scales:
-            b = score_model(None, images, scale, cache=cache)["bicubic"]
+            b = score_model(None, images, scale, cache=cache).ensemble
             rows.append(BenchmarkRow(images.name, scale, "Bicubic", "ours", b[0], b[1]))
             for method, name in (("SRCNN", f"srcnn-x{scale}"), ("DRCN", f"drcn-x{scale}-d16")):
                 if name in models:
                     used += [name] if name not in used else []
                     s = score_model(models[name][0], images, scale, device, cache=cache,
-                                    progress=progress, intermediates=False)["ensemble"]
+                                    progress=progress, intermediates=False).ensemble
                     rows.append(BenchmarkRow(images.name, scale, method, "ours", s[0], s[1],
                                              name))
             for method in ("Bicubic", "SRCNN", "DRCN"):

@@ -7,7 +7,9 @@ Lesson 08 and ``drcn reproduce`` read three kinds of records the engine writes
   "val": [{step, seconds, psnr, psnr_last}]}`` (``seconds``: training wall time so far);
 * the sidecar ``<weights>.json`` of finished weights, whose ``val_curve`` is the same ``val``
   list and which records the command, preset, commit, wall time and hardware;
-* ``benchmarks/recipes/<name>/history.json``: the candidate recipes timed for the ``cpu`` preset.
+* ``<folder>/<name>/history.json``: the candidate recipes timed for the ``cpu`` preset, which a
+  checkout keeps in ``benchmarks/recipes/`` (``benchmarks/recipes.py``, ``RECIPES_DIR``). The
+  library does not know that folder: every function that reads recipes takes it as argument.
 
 PSNR in these curves is the engine's validation score (ensemble, Set5 unless the preset says
 otherwise, possibly on ``val_images`` images only), in dB.
@@ -28,9 +30,6 @@ from drcn_lib.engine.checkpoint import read_sidecar
 from drcn_lib.engine.presets import TrainConfig, with_defaults
 from drcn_lib.errors import CheckpointError, DRCNError
 from drcn_lib.pretrained import available, weights_path
-from drcn_lib.settings import REPO_ROOT
-
-RECIPES_DIR = REPO_ROOT / "benchmarks" / "recipes"
 
 
 def val_rows(run: Any) -> list[Mapping[str, float]]:
@@ -79,7 +78,7 @@ def runs_markdown(runs: Mapping[str, Any], target: float) -> str:
     return "\n".join(lines)
 
 
-def recipe_histories(folder: Path = RECIPES_DIR) -> dict[str, dict[str, Any]]:
+def recipe_histories(folder: Path) -> dict[str, dict[str, Any]]:
     """``{recipe name: history}`` for every ``<folder>/<name>/history.json``, sorted by name.
 
     A history that is not valid JSON is a :class:`DRCNError` naming the file (a half-written
@@ -103,7 +102,7 @@ def _recipe_sidecar(name: str, folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
+def recipe_machine(name: str, folder: Path) -> str:
     """Where recipe ``name`` was timed, from its sidecar: ``"AVX2 (emulated), float32"``,
     ``"AVX512, bfloat16"``, or ``"no sidecar"`` for a run that left none (stopped early).
 
@@ -114,7 +113,7 @@ def recipe_machine(name: str, folder: Path = RECIPES_DIR) -> str:
     return "no sidecar" if side is None else machine_label(side)
 
 
-def recipe_config(name: str, folder: Path = RECIPES_DIR) -> TrainConfig:
+def recipe_config(name: str, folder: Path) -> TrainConfig:
     """The configuration recipe ``name`` ran with, read from its sidecar (fields added since
     take today's defaults), so that a lesson can compare a preset with a run that was logged
     rather than with a preset that has changed since."""
@@ -136,7 +135,7 @@ def machine_label(side: Mapping[str, Any]) -> str:
 
 
 def split_recipes_by_isa(
-    isa: str = "AVX2", folder: Path = RECIPES_DIR, shipped: tuple[str, ...] = ()
+    isa: str, folder: Path, shipped: tuple[str, ...] = ()
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(runs timed on instruction set ``isa``, the other runs): the recipes' histories plus the
     sidecars of the ``shipped`` weights named, each labelled with its machine, so that every

@@ -1,6 +1,6 @@
 """The networks: DRCN's three sub-networks, DRCN itself and the SRCNN baseline."""
 
-from drcn_lib.model.drcn_arch import DRCN, RECON_STRATEGIES, conv_parameter_count
+from drcn_lib.model.drcn_arch import DRCN, conv_parameter_count
 from drcn_lib.model.factory import build_model, model_from_config
 from drcn_lib.model.outputs import SROutput
 from drcn_lib.model.srcnn_arch import SRCNN
@@ -8,7 +8,6 @@ from drcn_lib.model.subnets import EmbeddingNet, InferenceNet, ReconstructionNet
 
 __all__ = [
     "DRCN",
-    "RECON_STRATEGIES",
     "SRCNN",
     "EmbeddingNet",
     "InferenceNet",

@@ -31,12 +31,12 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from drcn_lib.atomic import atomic_write
 from drcn_lib.errors import ImageError
 from drcn_lib.protocol.resize import to_uint8
 
@@ -172,8 +172,8 @@ def save_image(path: str | os.PathLike[str], img: np.ndarray) -> Path:
     """Write an HxW grey or HxWx3 RGB image atomically; returns the path.
 
     ``img`` is uint8, or float in [0, 255] which is rounded and clipped as MATLAB's ``uint8()``.
-    The file is written to a temporary name in the same folder and moved into place with
-    ``os.replace``, so a crash never leaves a half-written image under the final name. Lossless
+    The file is written by :func:`drcn_lib.atomic.atomic_write`, so a crash never leaves a
+    half-written image under the final name. Lossless
     formats only (.png, .bmp, .tif, .tiff): a JPEG would change the pixels that PSNR measures.
     """
     p = Path(path)
@@ -193,14 +193,4 @@ def save_image(path: str | os.PathLike[str], img: np.ndarray) -> Path:
         arr = to_uint8(arr)
     if not p.parent.exists():
         raise ImageError(f"{p}: folder {p.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(arr).save(handle, format=fmt)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, p)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write(p, lambda tmp: Image.fromarray(arr).save(tmp, format=fmt))

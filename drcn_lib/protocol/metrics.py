@@ -12,18 +12,22 @@ both see the image edge there), then
   settings computes exactly that).
 
 Inputs are arrays in [0, 255] units, uint8 or float; HxW Y planes, or HxWx3 RGB which is turned
-into Y first. Nothing is clipped or rounded here: the caller quantises if the protocol does.
+into Y first. ``psnr_y``/``ssim_y`` neither clip nor round; :func:`score` is the whole
+benchmark rule (quantise as MATLAB's ``uint8()``, crop = scale, PSNR and SSIM on Y), the one
+every evaluation, validation, study and figure of the course calls.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 from skimage.metrics import structural_similarity
 
 from drcn_lib.errors import ImageError
 from drcn_lib.protocol.colour import to_y
+from drcn_lib.protocol.resize import to_uint8
 
 #: Wang et al.'s SSIM constants and window, as used by the SR benchmark scripts.
 SSIM_SIGMA = 1.5
@@ -90,3 +94,31 @@ def ssim_y(sr: np.ndarray, hr: np.ndarray, crop: int) -> float:
             K2=SSIM_K2,
         )
     )
+
+
+class GroundTruth(Protocol):
+    """What scoring needs of a problem: the HR Y plane and the scale (an ``SRPair`` has both)."""
+
+    hr_y: np.ndarray
+    scale: int
+
+
+def _scored(prediction: np.ndarray, truth: GroundTruth) -> np.ndarray:
+    arr = np.asarray(prediction)
+    if arr.shape != np.shape(truth.hr_y):
+        raise ImageError(
+            f"a prediction of shape {arr.shape} is not on the HR grid {np.shape(truth.hr_y)}")
+    return to_uint8(arr).astype(np.float64)  # the benchmark scripts' uint8(im_h)
+
+
+def score(prediction: np.ndarray, pair: GroundTruth) -> tuple[float, float]:
+    """(PSNR dB, SSIM) of a Y prediction as DRCN's Table 2 scores it: rounded and clipped to
+    uint8 as MATLAB's ``uint8()`` (what reproduces the paper's bicubic row), ``crop = scale``
+    pixels shaved, on Y. ``prediction``: float H x W in [0, 255] on the HR grid."""
+    scored = _scored(prediction, pair)
+    return psnr_y(scored, pair.hr_y, crop=pair.scale), ssim_y(scored, pair.hr_y, crop=pair.scale)
+
+
+def score_psnr(prediction: np.ndarray, pair: GroundTruth) -> float:
+    """The PSNR of :func:`score` alone (SSIM costs more than the prediction on small images)."""
+    return psnr_y(_scored(prediction, pair), pair.hr_y, crop=pair.scale)

@@ -44,12 +44,14 @@ SMOKE_KEEPS: tuple[str, ...] = (
 LOG_FILE = "train.log"
 
 
-def stand_in_config(smoke: bool) -> TrainConfig:
-    """What a lesson trains in place of a missing ``drcn-x3-d16``: a run of the ``short``
-    preset (200 steps, or 6 in smoke mode), the recipe of the lessons' committed short runs,
-    validated once, at its end, on all of Set5."""
-    steps = 6 if smoke else 200
-    return preset("short", steps=steps, val_every=steps, val_images=None)
+def stand_in_config(smoke: bool | None = None, scale: int = 3) -> TrainConfig:
+    """THE stand-in: what the course trains in place of a missing shipped ``drcn-x{scale}-d16``
+    (lessons 05 and 10, the playground): a run of the ``short`` preset (200 steps, or 6 in
+    smoke mode; default ``DRCN_SMOKE``), the recipe of the lessons' committed short runs,
+    validated once, at its end, on all of Set5. Trained once per configuration under
+    :func:`runs_root` and reused after (:func:`load_or_train`)."""
+    steps = 6 if (smoke_mode() if smoke is None else smoke) else 200
+    return preset("short", steps=steps, val_every=steps, val_images=None, scale=int(scale))
 
 
 def runs_root() -> Path:

@@ -32,8 +32,7 @@ from drcn_lib.engine.presets import TrainConfig
 from drcn_lib.engine.run_setup import CHECKPOINT
 from drcn_lib.engine.validation import Validator
 from drcn_lib.model.factory import build_model
-from drcn_lib.protocol.metrics import psnr_y
-from drcn_lib.protocol.resize import to_uint8
+from drcn_lib.protocol.metrics import score_psnr
 from drcn_lib.runs.load_or_train import finished_result, for_mode, run_dir, train_or_reuse
 
 # Fields that must be equal across the runs of one comparison: the training budget and data.
@@ -98,8 +97,7 @@ def bicubic_val_psnr(cfg: TrainConfig, smoke: bool | None = None) -> float:
     the line a run has to beat."""
     cfg = for_mode(cfg, smoke)
     validator = Validator.for_set(cfg.val_set, cfg.scale, cfg.val_images)
-    return float(np.mean([psnr_y(to_uint8(p.bicubic_y).astype(np.float64), p.hr_y,
-                                 crop=p.scale) for p in validator.pairs]))
+    return float(np.mean([score_psnr(p.bicubic_y, p) for p in validator.pairs]))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from drcn_lib.engine.presets import SMOKE
 from drcn_lib.errors import CheckpointError
 from drcn_lib.model.factory import build_model
 from drcn_lib.pretrained import REGISTRY, available, pretrained
@@ -34,7 +35,7 @@ ENSEMBLE_NAMES: tuple[str, ...] = tuple(f"drcn-x{s}-d16" for s in SCALES)
 SRCNN_NAME = "srcnn-x3"
 BENCHMARK_NAMES: tuple[str, ...] = (*ENSEMBLE_NAMES, SRCNN_NAME)
 ALL_NAMES: tuple[str, ...] = tuple(REGISTRY)
-STAND_IN_FILTERS = 8
+STAND_IN_FILTERS = SMOKE.filters  # untrained stand-ins have the smoke preset's width
 
 
 def how_to_train(name: str) -> str:
@@ -42,7 +43,7 @@ def how_to_train(name: str) -> str:
     if name not in REGISTRY:
         raise CheckpointError(f"unknown pretrained model {name!r}; known: {sorted(REGISTRY)}")
     spec = REGISTRY[name]
-    return (f"python -m drcn_lib.experiments.reproduce --train --only {name}   "
+    return (f"drcn reproduce --train --only {name} --weights-dir drcn_lib/weights   "
             f"(= drcn train {' '.join(spec.train_args())} --out runs/{name})")
 
 

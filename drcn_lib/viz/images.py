@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 
 from drcn_lib.errors import ImageError
 from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
-from drcn_lib.protocol.metrics import psnr_y
+from drcn_lib.protocol.metrics import score_psnr as scored_psnr  # the benchmark's PSNR
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 from drcn_lib.protocol.resize import imresize, to_uint8
 from drcn_lib.viz.figures import hide_ticks, new_figure
@@ -137,11 +137,6 @@ def show_images(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def scored_psnr(prediction: np.ndarray, pair: SRPair) -> float:
-    """PSNR of a Y prediction as the benchmark scores it: ``uint8()`` first, crop = scale."""
-    return psnr_y(to_uint8(prediction).astype(np.float64), pair.hr_y, crop=pair.scale)
 
 
 def pair_images(

@@ -13,7 +13,6 @@ as in the paper). Returns a :class:`~matplotlib.figure.Figure` detached from pyp
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from drcn_lib.course.playground import Prediction, Problem, depths, psnrs, to_rgb
-from drcn_lib.errors import ImageError
+from drcn_lib.course.playground import Problem, Psnrs, output, psnrs, to_rgb
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.viz.figures import hide_ticks, new_figure
 from drcn_lib.viz.images import Box, crop, detail_box
 
@@ -30,7 +29,7 @@ from drcn_lib.viz.images import Box, crop, detail_box
 def difference_limit(pred: Prediction, problem: Problem) -> float:
     """Colour range (+-grey levels) of the difference maps: the 99th percentile of
     |ensemble - bicubic|, at least 1, so every d of one image is drawn on one scale."""
-    ref = np.asarray(pred["ensemble"], dtype=np.float64) - problem.bicubic_y
+    ref = np.asarray(pred.ensemble, dtype=np.float64) - problem.bicubic_y
     return max(float(np.percentile(np.abs(ref), 99)), 1.0)
 
 
@@ -57,31 +56,29 @@ def _show(ax: Axes, img: np.ndarray, title: str, box: Box | None, zoomed: bool) 
 
 def depth_figure(
     problem: Problem,
-    pred: Prediction,
+    pred: Prediction[np.ndarray],
     d: int,
     box: Box | None = None,
-    scores: Mapping[Any, float] | None = None,
+    scores: Psnrs | None = None,
     limit: float | None = None,
 ) -> Figure:
     """Bicubic | y_d | ground truth (mode "shrink" only) | y_d - bicubic, whole and zoomed.
 
     Args:
         problem: the image's :class:`~drcn_lib.course.playground.Problem`.
-        pred: ``{"ensemble": ..., 1: y_1, ..., D: y_D}`` (float64 HxW, [0, 255]).
+        pred: the ensemble and y_1..y_D (float64 HxW, [0, 255]), as ``run_model`` gives.
         d: which output to show, 1..D.
         box: the zoom window (top, left, height, width); default :func:`zoom_box`.
         scores: :func:`drcn_lib.course.playground.psnrs` when already computed.
         limit: colour range of the difference maps (default :func:`difference_limit`).
     """
-    if d not in pred:
-        raise ImageError(f"output d={d!r} is not in the prediction; valid d are {depths(pred)}")
+    yd = np.asarray(output(pred, d), dtype=np.float64)
     scores = scores if scores is not None else psnrs(pred, problem)
     box = box if box is not None else zoom_box(problem)
     limit = limit if limit is not None else difference_limit(pred, problem)
-    yd = np.asarray(pred[d], dtype=np.float64)
 
-    def dB(key: Any) -> str:
-        return f": {scores[key]:.2f} dB" if scores else ""
+    def dB(key: int | str) -> str:
+        return f": {scores.at(key):.2f} dB" if scores else ""
 
     panels = [(f"bicubic x{problem.scale}{dB('bicubic')}", to_rgb(problem.bicubic_y, problem)),
               (f"DRCN y_{d}{dB(d)}", to_rgb(yd, problem))]
@@ -102,7 +99,7 @@ def depth_figure(
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="grey levels")
     h, w = problem.shape
     if scores:
-        finding = f"y_{d} is {scores[d] - scores['bicubic']:+.2f} dB from bicubic"
+        finding = f"y_{d} is {scores.at(d) - scores.bicubic:+.2f} dB from bicubic"
     else:
         finding = f"y_{d} changes bicubic by {np.sqrt(np.mean(diff ** 2)):.2f} grey levels RMS"
     fig.suptitle(f"{problem.name} x{problem.scale} ({w}x{h} px output): {finding}",

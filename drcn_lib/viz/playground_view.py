@@ -35,6 +35,7 @@ import numpy as np
 from torch import nn
 
 from drcn_lib.course import playground as play
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.protocol.image_io import load_image
 from drcn_lib.viz.playground_figure import depth_figure, difference_limit, figure_png, zoom_box
@@ -60,8 +61,8 @@ class Playground(widgets.VBox):
         self.image: np.ndarray | None = None
         self.name = ""
         self.problem: play.Problem | None = None
-        self.pred: dict[Any, np.ndarray] | None = None
-        self.scores: dict[Any, float] | None = None
+        self.pred: Prediction[np.ndarray] | None = None
+        self.scores: play.Psnrs | None = None
         self.figure: Any = None
         self.passes, self.error = 0, ""
         self._quiet = False
@@ -136,9 +137,10 @@ class Playground(widgets.VBox):
                                    limit=self._limit)
         self.psnr.value = html.escape(play.summary(pred, problem, d, self.scores))
         self.download.value = "Download (PNG, full size): " + " | ".join(
-            play.download_link(play.png_bytes(play.to_rgb(pred[key], problem)),
+            play.download_link(play.png_bytes(play.to_rgb(y, problem)),
                                play.download_name(problem, key), label)
-            for key, label in [(d, f"y_{d}"), ("ensemble", "ensemble (DRCN's final output)")])
+            for key, y, label in [(d, pred.at(d), f"y_{d}"),
+                                  ("ensemble", pred.ensemble, "ensemble (DRCN's final output)")])
         self.picture.value = figure_png(self.figure)
 
     # -- internals -----------------------------------------------------------------------------

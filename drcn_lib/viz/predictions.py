@@ -1,11 +1,10 @@
 """DRCN's predictions on one image: each y_d, the ensemble, the ground truth, and their errors.
 
-Inputs: ``pred`` is what :func:`drcn_lib.engine.prediction.predict_y` returns for one image, ONE
-forward
-pass holding everything: ``{"ensemble": ..., 1: y_1, ..., D: y_D}``, float64 HxW Y planes in
-[0, 255] on the HR grid; ``pair`` is the image's :class:`~drcn_lib.protocol.pairs.SRPair`. PSNRs are
-scored as the benchmark does (:func:`drcn_lib.viz.images.scored_psnr`: ``uint8()`` first, ``scale``
-pixels shaved), so they match :func:`drcn_lib.evaluate.evaluate`.
+Inputs: ``pred`` is the :class:`~drcn_lib.engine.prediction.Prediction` that
+:func:`drcn_lib.engine.prediction.predict_y` returns for one image, ONE forward pass holding the
+ensemble and y_1..y_D, float64 HxW Y planes in [0, 255] on the HR grid; ``pair`` is the image's
+:class:`~drcn_lib.protocol.pairs.SRPair`. PSNRs are scored as the benchmark does
+(:func:`drcn_lib.protocol.metrics.score_psnr`), so they match :func:`drcn_lib.evaluate.evaluate`.
 
 Functions return a detached :class:`matplotlib.figure.Figure`; ``*_explorer`` / ``*_toggle``
 wrap one in a widget (:mod:`drcn_lib.viz.widgets`) and draw the default view at once.
@@ -22,28 +21,28 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
+from drcn_lib.protocol.metrics import score_psnr
 from drcn_lib.protocol.pairs import SRPair
 from drcn_lib.viz.curves import draw_val_psnr
 from drcn_lib.viz.figures import hide_ticks, new_figure
 from drcn_lib.viz.images import Box, crop, detail_box, scored_psnr, to_display
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer
 
-Prediction = Mapping[Any, np.ndarray]
-
 
 def recursion_keys(pred: Prediction) -> list[int]:
     """The intermediate outputs d = 1..D present in ``pred``, sorted."""
-    return sorted(k for k in pred if isinstance(k, int) and not isinstance(k, bool))
+    return list(pred.depths)
 
 
-def output_psnrs(pred: Prediction, pair: SRPair) -> dict[Any, float]:
-    """PSNR (dB) of every output in ``pred`` (``1..D`` and ``"ensemble"``), benchmark-scored."""
-    return {k: scored_psnr(v, pair) for k, v in pred.items()}
+def output_psnrs(pred: Prediction[np.ndarray], pair: SRPair) -> Prediction[float]:
+    """PSNR (dB) of the ensemble and of every y_d in ``pred``, benchmark-scored."""
+    return pred.map(lambda y: score_psnr(y, pair))
 
 
 def mean_output_psnrs(model: Any, pairs: Sequence[SRPair], device: str = "cpu",
-                      tile: int | None = 256) -> dict[Any, float]:
+                      tile: int | None = 256) -> Prediction[float]:
     """Mean over ``pairs`` of :func:`output_psnrs`: each y_d and the ensemble, one forward pass
     per image; the same numbers as :func:`drcn_lib.evaluate.evaluate` gives for a set."""
     from drcn_lib.engine.prediction import predict_y
@@ -52,11 +51,14 @@ def mean_output_psnrs(model: Any, pairs: Sequence[SRPair], device: str = "cpu",
         raise DRCNError("mean_output_psnrs needs at least one image pair")
     scores = [output_psnrs(predict_y(model, p.bicubic_y, device=device, tile=tile), p)
               for p in pairs]
-    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    first = scores[0]
+    return Prediction(float(np.mean([s.ensemble for s in scores])),
+                      tuple(float(np.mean([s.at(d) for s in scores])) for d in first.depths),
+                      first.name)
 
 
 def output_psnr_figure(
-    psnrs: Mapping[Any, float],
+    psnrs: Prediction[float],
     bicubic: float | None = None,
     paper: Sequence[float] | None = None,
     paper_ensemble: float | None = None,
@@ -67,15 +69,15 @@ def output_psnr_figure(
     ``paper`` / ``paper_ensemble``: the paper's per-d curve and ensemble for comparison, drawn
     dashed and LABELLED as the paper's (a different, fully trained 256-filter model on 5 images).
     """
-    ds = [k for k in psnrs if isinstance(k, int)]
-    ds.sort()
-    if not ds or "ensemble" not in psnrs:
-        raise DRCNError("output_psnr_figure needs per-d PSNRs and an 'ensemble' entry")
+    ds = list(psnrs.depths)
+    if not ds:
+        raise DRCNError("output_psnr_figure needs the PSNR of every y_d beside the ensemble's "
+                        "(predict_y with intermediates=True)")
     fig, axes = new_figure(1, 1, size=(6.8, 3.9))
     ax = axes[0, 0]
-    ax.plot(ds, [psnrs[d] for d in ds], "o-", color="C0", label="ours: single output y_d")
-    ax.axhline(psnrs["ensemble"], color="C0", linewidth=2,
-               label=f"ours: ensemble {psnrs['ensemble']:.2f} dB")
+    ax.plot(ds, list(psnrs.outputs), "o-", color="C0", label="ours: single output y_d")
+    ax.axhline(psnrs.ensemble, color="C0", linewidth=2,
+               label=f"ours: ensemble {psnrs.ensemble:.2f} dB")
     if bicubic is not None:
         ax.axhline(bicubic, color="grey", linestyle=":", label=f"bicubic {bicubic:.2f} dB")
     if paper is not None:
@@ -88,8 +90,8 @@ def output_psnr_figure(
     ax.set_ylabel("PSNR on Y (dB)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    best = max(ds, key=lambda d: psnrs[d])
-    gap = psnrs["ensemble"] - psnrs[best]
+    best = max(ds, key=psnrs.at)
+    gap = psnrs.ensemble - psnrs.at(best)
     ax.set_title(title or (f"Ensemble vs best single output (d = {best}): {gap:+.2f} dB"),
                  fontsize=11)
     fig.tight_layout()
@@ -130,22 +132,22 @@ def _error(ax: Axes, err: np.ndarray, limit: float, title: str) -> Any:
 
 
 def prediction_figure(
-    pred: Prediction, pair: SRPair, d: int, box: Box | None = None,
-    psnrs: Mapping[Any, float] | None = None, limit: float = 20.0,
+    pred: Prediction[np.ndarray], pair: SRPair, d: int, box: Box | None = None,
+    psnrs: Prediction[float] | None = None, limit: float = 20.0,
 ) -> Figure:
     """Top: y_d | ensemble | ground truth (zoomed to ``box``), PSNRs of the whole image in the
     titles. Bottom: their errors (prediction - ground truth, grey levels) and bicubic's."""
     ds = recursion_keys(pred)
     if d not in ds:
         raise DRCNError(f"output d={d!r} is not in the prediction; valid d are {ds}")
-    psnrs = dict(psnrs) if psnrs is not None else output_psnrs(pred, pair)
+    psnrs = psnrs if psnrs is not None else output_psnrs(pred, pair)
     box = detail_box(pair.hr_y, size=72) if box is None else box
     hr = crop(pair.hr_y, box)
-    yd, ens, bic = (crop(np.asarray(pred[d]), box), crop(np.asarray(pred["ensemble"]), box),
+    yd, ens, bic = (crop(np.asarray(pred.at(d)), box), crop(np.asarray(pred.ensemble), box),
                     crop(pair.bicubic_y, box))
     fig, axes = new_figure(2, 3, size=(10.0, 7.0))
-    _image(axes[0, 0], yd, f"single output y_{d}: {psnrs[d]:.2f} dB")
-    _image(axes[0, 1], ens, f"ensemble of all {len(ds)}: {psnrs['ensemble']:.2f} dB")
+    _image(axes[0, 0], yd, f"single output y_{d}: {psnrs.at(d):.2f} dB")
+    _image(axes[0, 1], ens, f"ensemble of all {len(ds)}: {psnrs.ensemble:.2f} dB")
     _image(axes[0, 2], hr, "ground truth (HR)")
     bic_psnr = scored_psnr(pair.bicubic_y, pair)
     _error(axes[1, 0], yd - hr, limit, f"error of y_{d}")
@@ -159,7 +161,7 @@ def prediction_figure(
     return fig
 
 
-def prediction_explorer(pred: Prediction, pair: SRPair, box: Box | None = None,
+def prediction_explorer(pred: Prediction[np.ndarray], pair: SRPair, box: Box | None = None,
                         value: int | None = None) -> SliderExplorer:
     """A slider over d = 1..D redrawing :func:`prediction_figure` (no new forward pass)."""
     ds = recursion_keys(pred)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import paper_numbers as paper
 from drcn_lib.experiments.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
@@ -274,20 +275,20 @@ def depth_image_explorer(pair: SRPair, predictions: Mapping[int, np.ndarray],
                            depths[-1], description="D", draw_now=draw_now)
 
 
-def output_figure(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
+def output_figure(pair: SRPair, predictions: Prediction | None,
                   d: int | None = None) -> Figure:
     """HR | LR | bicubic | y_d alone | ensemble (``d`` default: the best single output by
     PSNR on this image), zoomed, PSNRs in the titles; bicubic alone when there is no model."""
     if not predictions:
         return show_pair(pair, title=f"{pair.name} x{pair.scale}: no 16-recursion model "
                          "shipped yet, bicubic only")
-    outs = sorted(k for k in predictions if isinstance(k, int))
+    outs = range(1, predictions.depth + 1)
     if d is None:
-        d = max(outs, key=lambda k: scored_psnr(np.asarray(predictions[k]), pair))
-    if d not in predictions:
-        raise DRCNError(f"no output y_{d}; this model has outputs d = {outs}")
-    return show_pair(pair, {f"y_{d} alone": predictions[d], "ensemble":
-                            predictions["ensemble"]},
+        d = max(outs, key=lambda k: scored_psnr(predictions.at(k), pair))
+    if d not in outs:
+        raise DRCNError(f"no output y_{d}; this model has outputs d = {list(outs)}")
+    return show_pair(pair, {f"y_{d} alone": predictions.at(d), "ensemble":
+                            predictions.ensemble},
                      title=f"{pair.name} x{pair.scale}: output y_{d} beside the ensemble")
 
 
@@ -315,12 +316,12 @@ def ensemble_weights_figure(models: Mapping[str, tuple[object, dict]]) -> Figure
     return fig
 
 
-def output_explorer(pair: SRPair, predictions: Mapping[object, np.ndarray] | None,
+def output_explorer(pair: SRPair, predictions: Prediction | None,
                     draw_now: bool = False) -> SliderExplorer | str:
     """A d slider over :func:`output_figure`; a sentence when there is no model. The figure
     appears at the first move, as in :func:`depth_image_explorer` (and for the same reason)."""
     if not predictions:
         return "No 16-recursion model to show: it is not shipped."
-    depth = max(k for k in predictions if isinstance(k, int))
+    depth = predictions.depth
     return slider_explorer(lambda d: output_figure(pair, predictions, d), range(1, depth + 1),
                            depth, description="d", draw_now=draw_now)

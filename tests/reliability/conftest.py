@@ -31,6 +31,7 @@ FAMILIES: dict[str, str] = {
     "divergence": "stopped with a clear message and a loadable last good checkpoint",
     "notebook re-runs": "gave the same checked outputs twice in one kernel",
     "missing data": "ran on the scikit-image stand-ins with a loud warning",
+    "bad settings": "refused in one line with exit code 2, nothing half-written left behind",
 }
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -267,3 +267,71 @@ def test_cli_download_refusal_is_one_line_and_exit_2(toy, layout, tally, child_e
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
         assert "drcn download: error: archive" in proc.stderr and "sha256" in proc.stderr
         _assert_untouched(layout, before)
+
+
+# --- the pinned public URLs (drcn download SET, dl.ensure_set), through a loopback server ---
+
+
+def _pinned_server_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "pinned_server.py"
+    spec = importlib.util.spec_from_file_location("pinned_server", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PINNED_FAULTS = {
+    "pinned URL: one file with a wrong sha256": ("corrupt", {}, r"sha256 does not match"),
+    "pinned URL: connection dropped mid-file": ("drop", {}, r"stopped after \d+ of \d+ bytes"),
+    "pinned URL: one byte every 0.3 s (deadline 1 s)": (
+        "drip", {"DRCN_DOWNLOAD_DEADLINE": "1"}, r"longer than the 1 s deadline"),
+    "pinned URL: a body without end (size cap)": ("huge", {}, r"cap for one file"),
+    "pinned URL: disk full while writing": ("enospc", {}, r"disk holding .* is full"),
+}
+
+
+@pytest.mark.parametrize("name", list(PINNED_FAULTS))
+def test_pinned_download_failures_leave_nothing(name: str, layout, tally, monkeypatch) -> None:
+    """Set5 over a loopback server laid out as the pinned URLs; the learner's Set5/keep.txt
+    stays, and neither a Set5 image nor a staging folder is left behind."""
+    import errno
+
+    from drcn_lib.data import fetch, pinned
+    from drcn_lib.data.pinned import download_pinned
+
+    shared = SHARED_DATA_FOR_PINNED
+    if shared is None:
+        pytest.skip("the paper's images are not here to serve")
+    fault, env, message = PINNED_FAULTS[name]
+    with tally.case(FAMILY, name), _pinned_server_module().pinned_server(shared) as srv:
+        monkeypatch.setenv("DRCN_DATA_URL", srv.url)
+        monkeypatch.setenv("DRCN_DOWNLOAD_TIMEOUT", "5")
+        monkeypatch.delenv("DRCN_OFFLINE", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        if fault == "enospc":
+            def full(self, data: bytes) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            monkeypatch.setattr(fetch.CappedFile, "write", full)
+        else:
+            srv.fault, srv.fault_file, srv.huge_bytes = fault, "bird.png", 8 << 20
+            monkeypatch.setattr(pinned, "MAX_FILE_BYTES", 2 << 20)
+        before = _snapshot(layout["data"])
+        with pytest.raises(DataError, match=message):
+            download_pinned("Set5", data_root=layout["data"], overwrite=True, verbose=False,
+                            progress=False)
+        _assert_untouched(layout, before)
+
+
+def _shared_for_pinned() -> Path | None:
+    from drcn_lib.settings import REPO_ROOT
+
+    for p in (REPO_ROOT.parent / "shared" / "data", Path("/work/shared/data")):
+        if (p / "Set5").is_dir():
+            return p
+    return None
+
+
+SHARED_DATA_FOR_PINNED = _shared_for_pinned()

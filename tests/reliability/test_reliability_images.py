@@ -202,7 +202,7 @@ def test_learner_photo_gives_a_result_or_a_named_error(case: BadImage, tmp_path:
             return
         pair = benchmark_pair(img, SCALE, name=path.stem)
         out = predict_y(tiny_drcn, pair.bicubic_y, tile=16)
-        assert out["ensemble"].shape == pair.hr_y.shape and np.isfinite(out["ensemble"]).all()
+        assert out.ensemble.shape == pair.hr_y.shape and np.isfinite(out.ensemble).all()
 
 
 SMALL = [(1, 1), (2, 2), (5, 5), (40, 40), (42, 42)]  # 42 at x4: modcrop to 40 < 41
@@ -266,11 +266,11 @@ def test_large_image_tiled_inference_equals_untiled(tally) -> None:
     for tile in (64, 97):
         with tally.case(FAMILY, f"300x410 image, tiles of {tile} vs one pass"):
             tiled = predict_y(model, y, tile=tile)
-            assert set(tiled) == set(whole)
-            for key in whole:
-                np.testing.assert_allclose(tiled[key], whole[key], rtol=0, atol=1e-3)
+            assert tiled.depth == whole.depth == 5
+            for (_, a), (_, b) in zip(tiled.named(), whole.named(), strict=True):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-3)
     cut = predict_y(model, y, tile=64, margin=2)
-    assert np.abs(cut["ensemble"] - whole["ensemble"]).max() > 1e-2
+    assert np.abs(cut.ensemble - whole.ensemble).max() > 1e-2
 
 
 def test_large_photo_end_to_end_on_the_tiled_path(tmp_path: Path, tally, tiny_drcn: DRCN) -> None:
@@ -282,7 +282,7 @@ def test_large_photo_end_to_end_on_the_tiled_path(tmp_path: Path, tally, tiny_dr
         assert img.shape == (900, 1200, 3)
         pair = benchmark_pair(img, SCALE)
         out = predict_y(tiny_drcn, pair.bicubic_y, tile=256, intermediates=False)
-        assert out["ensemble"].shape == (900, 1200) and np.isfinite(out["ensemble"]).all()
+        assert out.ensemble.shape == (900, 1200) and np.isfinite(out.ensemble).all()
 
 
 def test_over_the_pixel_limit_is_refused_before_decoding(tmp_path: Path, tally) -> None:

@@ -35,7 +35,7 @@ from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, load_weights
 from drcn_lib.engine.loop import train
 from drcn_lib.engine.presets import preset
-from drcn_lib.errors import DataError, TrainingDiverged
+from drcn_lib.errors import DataError, ImageError, TrainingDiverged
 from drcn_lib.loss import alpha_schedule, drcn_loss
 from drcn_lib.model import DRCN
 from drcn_lib.model.factory import build_model
@@ -326,3 +326,32 @@ def test_shipped_weight_training_refuses_the_stand_ins(tmp_path: Path, monkeypat
             train(replace(preset("smoke"), steps=2, val_every=2), tmp_path / "run",
                   allow_fallback=False, **FAST)
         assert not (tmp_path / "run").exists()
+
+
+def test_a_patch_no_image_can_hold_is_refused_before_any_step(tmp_path: Path, monkeypatch,
+                                                              tally) -> None:
+    """`patch=10000` with the timed probe on was killed by the kernel at 24 GB: the probe ran
+    a training step on 10000x10000 patches before the data said no such patch fits. The data
+    now answers first, and no output folder is made."""
+    from drcn_lib.engine import run_setup
+
+    def probe(*_a: object, **_k: object) -> None:
+        raise AssertionError("the timed probe ran before the data check")
+
+    with tally.case("bad settings", "patch=10000, probe on: refused before the probe"):
+        monkeypatch.setattr(run_setup, "choose_runtime", probe)
+        with pytest.raises(ImageError, match="no 10000x10000 patch fits"):
+            train(replace(preset("smoke"), patch=10000), tmp_path / "run", progress=False,
+                  log=lambda _: None)
+        assert not (tmp_path / "run").exists()
+
+
+def test_a_finite_but_exploded_run_ships_no_weights(tmp_path: Path, tally,
+                                                    patches_ready) -> None:
+    """lr 2: the loss stays finite (up to 1e19) and the model ends at 6.6 dB; it used to ship
+    with exit code 0. Now no weights are written, and the message gives the remedy."""
+    with tally.case("divergence", "lr=2: loss finite but exploded, no weights written"):
+        with pytest.raises(TrainingDiverged, match=r"the run diverged.*--set lr=0\.2 --force"):
+            train(replace(preset("smoke"), lr=2.0), tmp_path / "run", **FAST)
+        assert not (tmp_path / "run" / "model.safetensors").exists()
+        assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 6

@@ -8,6 +8,7 @@ with ``weights_only=False``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import pickle
 import re
@@ -215,3 +216,27 @@ def test_saved_checkpoint_round_trips_through_the_safe_loader(tmp_path: Path, ta
         back = load_checkpoint(tmp_path / "c.pt")
         assert back["step"] == 7 and back["history"] == state["history"]
         assert all(torch.equal(v, back["model"][k]) for k, v in net.state_dict().items())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")],
+                         ids=["nan", "inf", "-inf"])
+def test_non_finite_weights_are_refused_at_load_time(value: float, tmp_path: Path, tally,
+                                                     monkeypatch) -> None:
+    """A diverged run's weights (NaN or Inf in a tensor) once loaded and scored 6.54 dB with
+    exit code 0; they are a CheckpointError naming the tensor, by path and by registry name."""
+    registry = importlib.import_module("drcn_lib.pretrained")  # dl.pretrained is the function
+
+    with tally.case(FAMILY, f"{value} in ensemble_weights, load_weights and pretrained()"):
+        path = _saved(tmp_path)
+        tensors = {k: v.clone() for k, v in DRCN(recursions=3, filters=4).state_dict().items()}
+        tensors["ensemble_weights"][1] = value
+        save_file(tensors, str(path))
+        with pytest.raises(CheckpointError, match=r"holds NaN or Inf in 1 tensor\(s\) "
+                                                  r"\(ensemble_weights\)"):
+            load_weights(path)
+        shipped = tmp_path / "drcn-x3-d16.safetensors"
+        path.rename(shipped)
+        sidecar_path(path).rename(sidecar_path(shipped))
+        monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+        with pytest.raises(CheckpointError, match="holds NaN or Inf"):
+            registry.pretrained("drcn-x3-d16")

@@ -6,12 +6,11 @@ image (:func:`drcn_lib.course.playground.psnrs`), so it holds for any model and 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from drcn_lib.course.exercises.feedback import as_number, verdict
-from drcn_lib.course.playground import Prediction, Problem, depths, psnrs
+from drcn_lib.course.playground import Problem, depths, psnrs
+from drcn_lib.engine.prediction import Prediction
 
 #: Outputs within this many dB of the best count as right: the slider shows two decimals.
 TIE_DB = 0.005
@@ -24,15 +23,16 @@ def check_best_recursion(answer: object, pred: Prediction, problem: Problem) -> 
     right or wrong and why (the PSNRs of the best, the answered and the last output, and the
     ensemble's); returns whether ``answer`` is right.
     """
-    scores: dict[Any, float] | None = psnrs(pred, problem)
+    scores = psnrs(pred, problem)
     ds = depths(pred)
     if scores is None or not ds:
         return verdict(False, "this check needs a prediction with outputs y_d and ground truth "
                               "(mode 'shrink'); there is nothing to score here.")
-    best = max(ds, key=lambda d: scores[d])
-    why = (f"y_{best} scores {scores[best]:.2f} dB; the last output y_{ds[-1]} "
-           f"{scores[ds[-1]]:.2f} dB; the ensemble of all {len(ds)} {scores['ensemble']:.2f} dB "
-           f"(bicubic {scores['bicubic']:.2f} dB).")
+    best = max(ds, key=scores.at)
+    why = (f"y_{best} scores {scores.at(best):.2f} dB; the last output y_{ds[-1]} "
+           f"{scores.at(ds[-1]):.2f} dB; the ensemble of all {len(ds)} "
+           f"{scores.outputs.ensemble:.2f} dB "
+           f"(bicubic {scores.bicubic:.2f} dB).")
     value = as_number(answer)
     if value is None or value != int(value):
         return verdict(False, f"answer with a whole number d from {ds[0]} to {ds[-1]} "
@@ -41,7 +41,7 @@ def check_best_recursion(answer: object, pred: Prediction, problem: Problem) -> 
     if d not in ds:
         return verdict(False, f"d={d} is not an output of this model; d runs from {ds[0]} to "
                               f"{ds[-1]}.")
-    if np.isclose(scores[d], scores[best], atol=TIE_DB, rtol=0.0):
+    if np.isclose(scores.at(d), scores.at(best), atol=TIE_DB, rtol=0.0):
         return verdict(True, why)
-    return verdict(False, f"y_{d} scores {scores[d]:.2f} dB. Move the slider and read the PSNR "
+    return verdict(False, f"y_{d} scores {scores.at(d):.2f} dB. Move the slider and read the PSNR "
                           f"line for each d; {why.split(';')[0]}.")

@@ -4,18 +4,18 @@ schedule.
 
 Each ``check_...`` prints ``Right: ...`` or ``Not yet: ...`` with the reasoning and returns a
 bool (:mod:`drcn_lib.course.exercises.feedback`). Expected values come from the library itself
-(:func:`drcn_lib.loss.alpha_schedule`, the prediction dict of :func:`drcn_lib.predict_y`).
+(:func:`drcn_lib.loss.alpha_schedule`, the prediction of :func:`drcn_lib.predict_y`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from drcn_lib.course.exercises.feedback import as_number, verdict
+from drcn_lib.engine.prediction import Prediction
 from drcn_lib.loss import alpha_schedule
 from drcn_lib.protocol.pairs import SRPair
 
@@ -51,35 +51,35 @@ def check_gradient_factor(answer: object, gain: float = 0.8, recursions: int = 1
                           f"{g:g}; how many copies lie between H_1 and H_{d - 1}?")
 
 
-def check_ensemble(answer: object, pred: Mapping[Any, np.ndarray],
+def check_ensemble(answer: object, pred: Prediction[np.ndarray],
                    weights: Sequence[float] | np.ndarray) -> bool:
     """Lesson 05: the ensemble y = sum_d w_d * y_d, computed by hand from ``pred`` and w_d.
 
-    ``pred`` is ``predict_y``'s dict (``{"ensemble": ..., 1: y_1, ...}``), ``weights`` the
-    model's ``ensemble_weights`` (tensor or array, w_1 first).
+    ``pred`` is what ``predict_y`` returns (``pred.ensemble``, y_d as ``pred.at(d)``),
+    ``weights`` the model's ``ensemble_weights`` (tensor or array, w_1 first).
     """
     w = np.asarray(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights,
                    dtype=np.float64)
-    ds = sorted(k for k in pred if isinstance(k, int))
-    truth = np.asarray(pred["ensemble"], dtype=np.float64)
+    ds = list(pred.depths)
+    truth = np.asarray(pred.ensemble, dtype=np.float64)
     why = "y = sum over d of w_d * y_d: each output weighed by its learned weight."
     if answer is None:
         return verdict(False, "replace None with your ensemble image: the sum over d of "
-                              "w[d - 1] * pred[d].")
+                              "w[d - 1] * pred.at(d).")
     try:
         arr = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
         return verdict(False, f"answer with an image (array), got {type(answer).__name__}.")
     if arr.shape != truth.shape:
         return verdict(False, f"your array has shape {arr.shape}; the ensemble is an image of "
-                              f"shape {truth.shape} like each pred[d].")
-    stack = np.stack([np.asarray(pred[d], dtype=np.float64) for d in ds])
+                              f"shape {truth.shape} like each pred.at(d).")
+    stack = np.stack([np.asarray(pred.at(d), dtype=np.float64) for d in ds])
     if np.allclose(arr, truth, atol=0.05):
         return verdict(True, why + " It matches the model's own ensemble.")
     if np.allclose(arr, stack.mean(axis=0), atol=0.05):
         return verdict(False, "that is the plain mean of the y_d; use the learned w_d.")
     if len(w) == len(ds) and np.allclose(arr, np.tensordot(w[::-1], stack, axes=1), atol=0.05):
-        return verdict(False, "the weights are reversed: w[0] belongs to y_1 (pred[1]).")
+        return verdict(False, "the weights are reversed: w[0] belongs to y_1 (pred.at(1)).")
     if np.allclose(arr, stack[-1], atol=0.05):
         return verdict(False, f"that is y_{ds[-1]} alone, the basic model's output.")
     err = float(np.abs(arr - truth).max())
