@@ -28,7 +28,7 @@ from drcn_lib.engine import (
     save_weights,
     train,
 )
-from drcn_lib.engine.prediction import predict_y
+from drcn_lib.engine.prediction import Prediction, predict_y
 from drcn_lib.errors import CheckpointError, DataError, DRCNError, ImageError, TrainingDiverged
 from drcn_lib.evaluate import EvalRecord, bicubic_predictor, evaluate, format_table, model_predictor
 from drcn_lib.lazy import submodule_getattr
@@ -59,7 +59,7 @@ __getattr__ = submodule_getattr(__name__)
 __all__ = [
     "DRCN", "PRESETS", "SETS", "SRCNN", "CheckpointError", "Course", "DRCNError", "DataError",
     "EmbeddingNet", "EvalRecord", "FallbackDataWarning", "ImageError", "InferenceNet",
-    "PatchSpec", "ReconstructionNet", "Runtime", "SROutput", "SRPair", "TrainConfig",
+    "PatchSpec", "Prediction", "ReconstructionNet", "Runtime", "SROutput", "SRPair", "TrainConfig",
     "TrainResult", "TrainingDiverged", "alpha_schedule", "available_pretrained",
     "benchmark_pair", "bicubic_predictor", "choose_runtime", "conv_parameter_count",
     "course_setup", "data_root", "download_set", "drcn_loss", "ensure_set", "evaluate", "find_set",

@@ -97,7 +97,7 @@ def upscale_image(
         y1 = min(y0 + band, h)
         t0, t1 = max(y0 - margin, 0), min(y1 + margin, h)
         out = predict_y(model, y[t0:t1], device=device, tile=band, intermediates=False)
-        sr_y[y0:y1] = out["ensemble"][y0 - t0:y1 - t0]
+        sr_y[y0:y1] = out.ensemble[y0 - t0:y1 - t0]
         if progress is not None:
             progress(y1 - y0)
     if arr.ndim == 2:

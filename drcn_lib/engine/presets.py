@@ -12,6 +12,9 @@
   without clipping and a fixed D, so that a switch studied in a lesson is the only thing that
   moves. It stays put when ``cpu`` changes.
 - ``smoke``: a few seconds, for CI and ``DRCN_SMOKE=1``; it proves the code path, not quality.
+- ``gpu``: the paper's architecture (256 filters, D = 16, recursive supervision, skip, learned
+  w_d) trained in about 10 minutes on one data-centre GPU. It refuses a full run without CUDA
+  (:func:`check_device`): weights from it are only ever trained on a GPU.
 
 ``dataclasses.replace(preset("cpu"), recursions=6)`` derives a variant; ``describe()`` prints it.
 """
@@ -22,9 +25,10 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
-from drcn_lib.errors import ConfigError
+from drcn_lib.errors import ConfigError, DRCNError
 
 OptimizerName = Literal["adam", "sgd"]
+COMPILE_SETTINGS = ("off", "cuda", "on")
 LrSchedule = Literal["constant", "cosine", "plateau"]
 
 # The valid names of the string fields. They mirror drcn_lib.model.factory.ARCHS and
@@ -81,6 +85,10 @@ class TrainConfig:
     val_images: int | None = None  # first N images of val_set (None = all)
     max_minutes: float | None = None  # optional wall-clock stop (timing studies only)
     seed: int = 0
+    # torch.compile the training forward pass: "off", "cuda" (only on a CUDA device; eager on a
+    # CPU, where compiling costs minutes for little gain) or "on" (everywhere); see compile.py
+    compile: str = "off"
+    compile_mode: str = "default"  # torch.compile's mode ("reduce-overhead": CUDA graphs)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -135,6 +143,8 @@ class TrainConfig:
                 raise ConfigError(f"recursions_start must be in 1..{self.recursions} "
                                   f"(recursions), got {self.recursions_start}")
             _number("grow_fraction", self.grow_fraction, 0.0, 1.0, low_open=True)
+        if self.compile not in COMPILE_SETTINGS:
+            raise ConfigError(f"compile must be one of {COMPILE_SETTINGS}, got {self.compile!r}")
         if self.ema_decay is not None:
             _number("ema_decay", self.ema_decay, 0.0, 1.0, low_open=True, high_open=True)
 
@@ -259,8 +269,49 @@ SMOKE = TrainConfig(
     val_images=2,
 )
 
+# The paper's network, trained for minutes on one GPU (benchmarks/gpu_paper_scale.py screens and
+# measures it; benchmarks/NOTES.md holds its predictions).
+GPU = TrainConfig(
+    name="gpu",
+    filters=256,  # the paper's F: the model whose depth gain the paper reports
+    recursions=16,  # fixed D, as the paper: a growing D recompiles the graph at each new depth
+    batch_size=64,  # the paper's batch, and enough work per step to keep a GPU's cores busy
+    patch=41,  # the paper's 41x41 patches, stride 21
+    stride=21,
+    augment=True,  # the 8 flips/rotations: T91 alone is small for 1.8M weights
+    steps=20000,  # ~25 ms a step (bf16) predicted on an H100: about 9 minutes of steps
+    optimizer="adam",  # Adam converges in the few thousand steps a 10-minute budget has
+    # Adam moves each weight by about lr; at fan-in 256*9 the weights are sqrt(8) times smaller
+    # than at 32*9, so the cpu preset's 2e-3 would be a much larger relative step
+    lr=5e-4,
+    lr_schedule="cosine",  # no validation plateaus to wait for in a fixed budget
+    warmup_steps=500,  # the first steps of Adam on a 16-deep recursion are the unstable ones
+    beta=0.0,  # mean loss and Adam: the paper's beta belongs to its summed loss and SGD
+    grad_clip=0.5,  # a bound on the rare large step, as in the cpu preset
+    alpha_decay_fraction=1.0,  # alpha over the whole run: every y_d keeps a loss of its own
+    val_every=1000,  # Set5 on a GPU takes about a second; 20 points on the curve
+    compile="cuda",  # fused kernels on the GPU; eager on a CPU (tests)
+)
+
 PRESETS: dict[str, TrainConfig] = {
-    "paper": PAPER, "cpu": CPU, "short": SHORT, "smoke": SMOKE}
+    "paper": PAPER, "cpu": CPU, "short": SHORT, "smoke": SMOKE, "gpu": GPU}
+
+# A run of the gpu preset on a machine without CUDA: at most this many steps (tests, a look at
+# the code path); its weights are never the GPU model's.
+CPU_TEST_STEPS = 20
+
+
+def check_device(cfg: TrainConfig, device_type: str) -> None:
+    """Refuse a full ``gpu``-preset run on a device that is not CUDA, before anything starts.
+
+    On 2 CPU cores one step of the 256-filter model takes minutes: the run would last weeks.
+    A run of at most :data:`CPU_TEST_STEPS` steps (``--set steps=2``) is allowed, for tests."""
+    if cfg.name == GPU.name and device_type != "cuda" and cfg.steps > CPU_TEST_STEPS:
+        raise DRCNError(
+            f"preset 'gpu' trains the paper's {cfg.filters}-filter model for {cfg.steps} steps "
+            f"and needs a CUDA GPU; this run would use the {device_type}. Run it on a GPU, or "
+            f"try the code path with --set steps={CPU_TEST_STEPS} (at most {CPU_TEST_STEPS} "
+            "steps off a GPU)")
 
 
 def with_defaults(saved: dict[str, Any]) -> dict[str, Any]:

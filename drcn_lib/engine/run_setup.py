@@ -24,6 +24,7 @@ from drcn_lib.data.registry import find_set, set_status
 from drcn_lib.engine.averaging import WeightAverage
 from drcn_lib.engine.batches import StepBatches
 from drcn_lib.engine.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from drcn_lib.engine.compile import maybe_compile
 from drcn_lib.engine.distributed import DistContext, init_distributed
 from drcn_lib.engine.growth import start_growth
 from drcn_lib.engine.hardware import (
@@ -34,7 +35,7 @@ from drcn_lib.engine.hardware import (
     pick_device,
     step_memory_floor,
 )
-from drcn_lib.engine.presets import TrainConfig, with_defaults
+from drcn_lib.engine.presets import TrainConfig, check_device, with_defaults
 from drcn_lib.engine.provenance import command_line, git_commit, hardware
 from drcn_lib.engine.schedules import Plateau
 from drcn_lib.engine.trainable import LIBRARY, USER, check_user_model, model_record
@@ -260,6 +261,7 @@ def setup_run(
     says whether a patch fits the images), and only then the output folder, the timed probe
     and the model. A run refused at any of these leaves no new folder behind."""
     check_run(cfg, out, resume, overwrite, device, dtype, channels_last, recon_strategy)
+    check_device(cfg, pick_device(device).type)  # the gpu preset: no full run without CUDA
     if user_model is not None:
         check_user_model(user_model, cfg)
     data = data_record(cfg)
@@ -362,7 +364,9 @@ def _build_run(
         run.ema = WeightAverage(model, cfg.ema_decay)
         if state is not None:
             run.ema.load(state["ema"])
-    run.net = ctx.wrap(net)
+    run.net = maybe_compile(ctx.wrap(net), cfg.compile, cfg.compile_mode, runtime.device,
+                            growing=cfg.arch == "drcn" and cfg.recursions_start is not None,
+                            log=log)
     return run
 
 

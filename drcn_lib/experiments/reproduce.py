@@ -224,7 +224,9 @@ def run_studies(
     from drcn_lib.runs.study_models import ALL_NAMES, shipped_models
 
     commit = git_commit()  # before this run rewrites the tracked files in results/ (no "+dirty")
-    models = shipped_models(ALL_NAMES, device=device) if models is None else models
+    if models is None:  # the CPU family, and the 256-filter one where its weights are present
+        models = {**shipped_models(ALL_NAMES, device=device),
+                  **st.paper_scale_models(device=device, log=None)}
     common = {"limit": limit, "fallback": fallback, "device": device, "cache": cache,
               "progress": log}
     log("recursion depth study (Set5 x3) ...")

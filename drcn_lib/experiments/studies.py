@@ -8,7 +8,10 @@
   (the paper's Table 2).
 
 Each takes ``models = {registry name: (model, sidecar)}`` (see :mod:`drcn_lib.runs.study_models`);
-``None`` loads whichever shipped weights exist. Models that are needed but absent are listed in
+``None`` loads whichever shipped weights exist. Models of the optional 256-filter family
+(``...-f256``, :data:`drcn_lib.pretrained.PAPER_SCALE`, trained on a GPU) in ``models`` are
+measured apart, into the ``paper_scale*`` fields: a third column beside ours (CPU) and the
+paper's, present only when those weights are. Models that are needed but absent are listed in
 the result's ``missing`` with the command that trains them, never silently skipped. The paper's
 numbers ride along in separate, labelled fields (``paper_*``; ``source="paper"``) so a figure or
 table can set them beside ours; nothing here ever reports them as ours. Scores are those of
@@ -29,6 +32,7 @@ from drcn_lib.engine.prediction import Prediction, predict_y
 from drcn_lib.experiments import paper_numbers as paper
 from drcn_lib.experiments.scores import ImageSet, ScoreCache, load_image_set, score_model
 from drcn_lib.model.drcn_arch import DRCN
+from drcn_lib.pretrained import available_paper_scale, is_paper_scale, pretrained
 from drcn_lib.protocol.image_io import load_image
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 from drcn_lib.runs.study_models import (
@@ -88,10 +92,16 @@ class DepthStudy(StudyBase):
     # training settings (besides D) on which the models disagree: then D is not the only
     # difference between them, and the depth claim cannot be read from them
     training_differs: list[str] = field(default_factory=list)
+    # the 256-filter models (GPU-trained) of the same study, when their weights are present
+    paper_scale: list[DepthPoint] = field(default_factory=list)
 
     def psnr_by_depth(self) -> dict[int, float]:
-        """``{D: our PSNR}`` for the depths measured."""
+        """``{D: our PSNR}`` for the depths measured (the CPU family)."""
         return {p.recursions: p.psnr for p in self.points}
+
+    def paper_scale_by_depth(self) -> dict[int, float]:
+        """``{D: PSNR}`` of the 256-filter models measured (empty when none is present)."""
+        return {p.recursions: p.psnr for p in self.paper_scale}
 
 
 @dataclass(frozen=True)
@@ -120,15 +130,19 @@ class EnsembleStudy(StudyBase):
     """Single outputs versus the ensemble, one :class:`EnsembleCurve` per scale measured."""
 
     curves: list[EnsembleCurve] = field(default_factory=list)
+    paper_scale_curves: list[EnsembleCurve] = field(default_factory=list)  # 256 filters, GPU
 
-    def curve(self, scale: int) -> EnsembleCurve | None:
-        return next((c for c in self.curves if c.scale == scale), None)
+    def curve(self, scale: int, paper_scale: bool = False) -> EnsembleCurve | None:
+        """The curve at ``scale`` of our CPU model, or of the 256-filter one."""
+        curves = self.paper_scale_curves if paper_scale else self.curves
+        return next((c for c in curves if c.scale == scale), None)
 
 
 @dataclass(frozen=True)
 class BenchmarkRow:
     """One cell of the benchmark table: ``method`` (Bicubic, SRCNN, DRCN) on ``set`` at
-    ``scale``, ``source`` "ours" (measured here, ``model`` names the weights) or "paper"."""
+    ``scale``, ``source`` "ours" (measured here, ``model`` names the weights), "ours-f256"
+    (measured here, the 256-filter GPU-trained DRCN) or "paper"."""
 
     set: str
     scale: int
@@ -167,11 +181,14 @@ def sample_pair(set_name: str = "Set5", image: str = "butterfly", scale: int = 3
     return benchmark_pair(load_image(path), scale, name=path.stem)
 
 
-def depth_predictions(models: Models, pair: SRPair, device: str = "cpu"
-                      ) -> dict[int, np.ndarray]:
-    """``{D: ensemble Y prediction}`` of every DRCN in ``models`` trained for ``pair.scale``."""
+def depth_predictions(models: Models, pair: SRPair, device: str = "cpu",
+                      paper_scale: bool = False) -> dict[int, np.ndarray]:
+    """``{D: ensemble Y prediction}`` of every DRCN in ``models`` trained for ``pair.scale``:
+    the CPU family, or with ``paper_scale`` the 256-filter one."""
     preds = {}
     for name, (model, side) in models.items():
+        if is_paper_scale(name) != paper_scale:
+            continue
         if isinstance(model, DRCN) and model_scale(name, side) == pair.scale:
             preds[model.recursions] = predict_y(model, pair.bicubic_y, device=device,
                                                 intermediates=False).ensemble
@@ -205,8 +222,32 @@ def present_test_sets(data_root: Path | None = None) -> list[str]:
     return [s for s in TEST_SETS if set_status(s, data_root).state == "present"]
 
 
+PAPER_SCALE_SOURCE = "ours-f256"
+
+
+def paper_scale_models(smoke: bool = False, device: str = "cpu", log: Log = print) -> Models:
+    """The 256-filter models whose weights are present, loaded; none in smoke mode (a forward
+    pass of the paper's network on a CPU takes seconds per image) or when none is present."""
+    if smoke:
+        return {}
+    models = {n: pretrained(n, device=device) for n in available_paper_scale()}
+    for name, (_m, side) in models.items():
+        if log is not None:
+            log(f"{name}: the paper's network (256 filters), {describe_model(side)}")
+    return models
+
+
 def _models(models: Models | None, needed: Sequence[str], device: str) -> Models:
-    return shipped_models(needed, device=device) if models is None else models
+    if models is not None:
+        return models
+    return {**shipped_models(needed, device=device), **paper_scale_models(device=device,
+                                                                         log=None)}
+
+
+def _split(models: Models) -> tuple[Models, Models]:
+    """``(CPU family, 256-filter family)`` of ``models``."""
+    return ({n: v for n, v in models.items() if not is_paper_scale(n)},
+            {n: v for n, v in models.items() if is_paper_scale(n)})
 
 
 def _base(images: ImageSet, models: Models, used: Sequence[str], needed: Sequence[str]
@@ -246,22 +287,29 @@ def recursion_depth_study(
     ``limit`` keeps the first images only (smoke mode); ``fallback`` allows the scikit-image
     stand-in images when the set is missing. Either makes the study ``complete=False``.
     """
-    models = _models(models, DEPTH_NAMES, device)
+    models, big = _split(_models(models, DEPTH_NAMES, device))
     images = load_image_set(set_name, limit, fallback)
-    used = sorted((n for n, (m, side) in models.items()
-                   if isinstance(m, DRCN) and model_scale(n, side) == scale),
-                  key=lambda n: models[n][0].recursions)
     reference = paper.RECURSION_DEPTH_SET5_X3 if (set_name, scale) == ("Set5", 3) else {}
-    points = []
-    for name in used:
-        model = models[name][0]
-        ens = score_model(model, images, scale, device, cache=cache, progress=progress,
-                          intermediates=False).ensemble
-        points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
-                                 reference.get(model.recursions)))
+
+    def measure(family: Models) -> tuple[list[str], list[DepthPoint]]:
+        used = sorted((n for n, (m, side) in family.items()
+                       if isinstance(m, DRCN) and model_scale(n, side) == scale),
+                      key=lambda n: family[n][0].recursions)
+        points = []
+        for name in used:
+            model = family[name][0]
+            ens = score_model(model, images, scale, device, cache=cache, progress=progress,
+                              intermediates=False).ensemble
+            points.append(DepthPoint(model.recursions, name, ens[0], ens[1],
+                                     reference.get(model.recursions)))
+        return used, points
+
+    used, points = measure(models)
+    _big_used, big_points = measure(big)
     return DepthStudy(**_base(images, models, used, DEPTH_NAMES), scale=scale, points=points,
                       paper=dict(reference),
-                      training_differs=differing_settings([models[n][1] for n in used]))
+                      training_differs=differing_settings([models[n][1] for n in used]),
+                      paper_scale=big_points)
 
 
 def ensemble_study(
@@ -277,21 +325,26 @@ def ensemble_study(
     """PSNR/SSIM of every output y_d and of the ensemble of ``drcn-x{s}-d16`` for each scale s,
     on ``set_name`` (default Set5), beside the paper's figure (Set5 only)."""
     needed = [f"drcn-x{s}-d16" for s in scales]
-    models = _models(models, needed, device)
+    models, big = _split(_models(models, needed, device))
     images = load_image_set(set_name, limit, fallback)
+    on_set5 = set_name == "Set5"
+
+    def measure(family: Models, names: Sequence[str]) -> list[EnsembleCurve]:
+        curves = []
+        for name in (n for n in names if n in family):
+            scale = model_scale(name, family[name][1])
+            scores = score_model(family[name][0], images, scale, device, cache=cache,
+                                 progress=progress)
+            curves.append(EnsembleCurve(
+                scale, name, [p for p, _ in scores.outputs], [s for _, s in scores.outputs],
+                scores.ensemble[0], scores.ensemble[1],
+                paper.SINGLE_OUTPUTS_SET5.get(scale) if on_set5 else None,
+                paper.ENSEMBLE_SET5.get(scale) if on_set5 else None))
+        return curves
+
     used = [n for n in needed if n in models]
-    curves = []
-    for name in used:
-        scale = model_scale(name, models[name][1])
-        scores = score_model(models[name][0], images, scale, device, cache=cache,
-                             progress=progress)
-        on_set5 = set_name == "Set5"
-        curves.append(EnsembleCurve(
-            scale, name, [p for p, _ in scores.outputs], [s for _, s in scores.outputs],
-            scores.ensemble[0], scores.ensemble[1],
-            paper.SINGLE_OUTPUTS_SET5.get(scale) if on_set5 else None,
-            paper.ENSEMBLE_SET5.get(scale) if on_set5 else None))
-    return EnsembleStudy(**_base(images, models, used, needed), curves=curves)
+    return EnsembleStudy(**_base(images, models, used, needed), curves=measure(models, needed),
+                         paper_scale_curves=measure(big, [f"{n}-f256" for n in needed]))
 
 
 def benchmark_study(
@@ -325,6 +378,12 @@ def benchmark_study(
                                     progress=progress, intermediates=False).ensemble
                     rows.append(BenchmarkRow(images.name, scale, method, "ours", s[0], s[1],
                                              name))
+            big = f"drcn-x{scale}-d16-f256"
+            if big in models:
+                s = score_model(models[big][0], images, scale, device, cache=cache,
+                                progress=progress, intermediates=False).ensemble
+                rows.append(BenchmarkRow(images.name, scale, "DRCN", PAPER_SCALE_SOURCE, s[0],
+                                         s[1], big))
             for method in ("Bicubic", "SRCNN", "DRCN"):
                 ref = paper.paper(images.name, scale, method)
                 if ref is not None:

@@ -7,6 +7,10 @@ and carry "paper" in their label; titles state what OUR numbers show, computed f
 result that disagrees with the paper gets a title that says so. Tables are Markdown strings
 (cells ``PSNR/SSIM``; "-" where nothing was measured). Figures are detached from pyplot
 (:mod:`drcn_lib.viz.figures`); the ``*_explorer`` functions wrap one in a slider.
+
+Where a study holds the 256-filter models (GPU-trained, ``...-f256``), a third column or line
+sets them beside ours (CPU) and the paper's, labelled ``BIG``; where it does not, nothing about
+them is drawn or written.
 """
 
 from __future__ import annotations
@@ -19,14 +23,22 @@ from matplotlib.figure import Figure
 from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.experiments import paper_numbers as paper
-from drcn_lib.experiments.studies import BenchmarkStudy, DepthStudy, EnsembleStudy, StudyBase
+from drcn_lib.experiments.findings import MarkdownText
+from drcn_lib.experiments.studies import (
+    PAPER_SCALE_SOURCE,
+    BenchmarkStudy,
+    DepthStudy,
+    EnsembleStudy,
+    StudyBase,
+)
 from drcn_lib.protocol.pairs import SRPair
 from drcn_lib.viz.figures import new_figure
 from drcn_lib.viz.images import scored_psnr, show_pair
 from drcn_lib.viz.widgets import SliderExplorer, slider_explorer
 
 PAPER = "paper (Kim et al. 2016)"
-OURS_COLOUR, PAPER_COLOUR = "tab:blue", "0.45"
+BIG = "ours F=256 (GPU)"
+OURS_COLOUR, PAPER_COLOUR, BIG_COLOUR = "tab:blue", "0.45", "tab:green"
 METHODS = ("Bicubic", "SRCNN", "DRCN")
 METHOD_COLOURS = {"Bicubic": "tab:gray", "SRCNN": "tab:orange", "DRCN": "tab:blue"}
 
@@ -69,6 +81,11 @@ def depth_figure(study: DepthStudy) -> Figure:
         for d in ds:
             ax.annotate(f"{got[d]:.2f}", (d, got[d]), textcoords="offset points",
                         xytext=(0, 7), ha="center", fontsize=8, color=OURS_COLOUR)
+    big = study.paper_scale_by_depth()
+    if big:
+        bds = sorted(big)
+        ax.plot(bds, [big[d] for d in bds], "^-", color=BIG_COLOUR, linewidth=2,
+                label=f"{BIG}, {study.set} x{study.scale}")
     if len(ds) < 2:
         finding = "No shipped depth models yet: only the paper's curve" if not ds else \
             "One depth measured: no trend yet"
@@ -80,7 +97,7 @@ def depth_figure(study: DepthStudy) -> Figure:
     ax.set_title(_titled(study, finding), fontsize=10)
     ax.set_xlabel("recursions D")
     ax.set_ylabel("PSNR (dB)")
-    ax.set_xticks(sorted(set(ds) | set(study.paper)) or [1, 6, 11, 16])
+    ax.set_xticks(sorted(set(ds) | set(study.paper) | set(big)) or [1, 6, 11, 16])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
@@ -108,6 +125,12 @@ def ensemble_figure(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)) -
                     color=OURS_COLOUR, markersize=3, label="ours: y_d alone")
             ax.axhline(curve.ensemble_psnr, color=OURS_COLOUR, linewidth=2,
                        label="ours: ensemble")
+            big = study.curve(scale, paper_scale=True)
+            if big is not None:
+                ax.plot(range(1, len(big.single_psnr) + 1), big.single_psnr, "^-",
+                        color=BIG_COLOUR, markersize=3, label=f"{BIG}: y_d alone")
+                ax.axhline(big.ensemble_psnr, color=BIG_COLOUR, linewidth=2,
+                           label=f"{BIG}: ensemble")
             gain = curve.ensemble_psnr - best
             verdicts.append(gain > 0)
             ax.set_title(f"x{scale}: ensemble {gain:+.2f} dB vs best y_d (d={d})", fontsize=10)
@@ -131,43 +154,61 @@ def _cell(study: BenchmarkStudy, set_name: str, scale: int, method: str, source:
     return "-" if row is None else f"{row.psnr:.2f}/{row.ssim:.4f}"
 
 
-def benchmark_markdown(study: BenchmarkStudy) -> str:
-    """Table 2 as Markdown: for Bicubic, SRCNN and DRCN, our PSNR/SSIM beside the paper's."""
+def _has_big(study: BenchmarkStudy) -> bool:
+    return any(r.source == PAPER_SCALE_SOURCE for r in study.rows)
+
+
+def benchmark_markdown(study: BenchmarkStudy) -> MarkdownText:
+    """Table 2 as Markdown: for Bicubic, SRCNN and DRCN, our PSNR/SSIM beside the paper's (and
+    the 256-filter DRCN's beside them, when it was measured)."""
+    big = _has_big(study)
     head = ["Set", "Scale"]
     for m in METHODS:
-        head += [f"{m} ours", f"{m} {PAPER}"]
+        head += [f"{m} ours", *([f"{m} {BIG}"] if big and m == "DRCN" else []),
+                 f"{m} {PAPER}"]
     lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for set_name in study.sets:
         for scale in study.scales:
             cells = [set_name, f"x{scale}"]
             for m in METHODS:
                 cells += [_cell(study, set_name, scale, m, "ours"),
+                          *([_cell(study, set_name, scale, m, PAPER_SCALE_SOURCE)]
+                            if big and m == "DRCN" else []),
                           _cell(study, set_name, scale, m, "paper")]
             lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return MarkdownText("\n".join(lines))
 
 
-def depth_markdown(study: DepthStudy) -> str:
-    """Recursion depth table: D, model, our PSNR/SSIM, the paper's PSNR."""
+def depth_markdown(study: DepthStudy) -> MarkdownText:
+    """Recursion depth table: D, model, our PSNR/SSIM, (the 256-filter models' when measured,)
+    the paper's PSNR."""
+    big = {p.recursions: p for p in study.paper_scale}
+    extra = f" {BIG} PSNR/SSIM |" if big else ""
     lines = [*_note(study),
-             f"| D | model | ours PSNR/SSIM ({study.set} x{study.scale}) | {PAPER} PSNR |",
-             "|---|---|---|---|"]
+             f"| D | model | ours PSNR/SSIM ({study.set} x{study.scale}) |{extra} "
+             f"{PAPER} PSNR |",
+             "|---|---|---|" + ("---|" if big else "") + "---|"]
     got = {p.recursions: p for p in study.points}
-    for d in sorted(set(got) | set(study.paper)):
+    for d in sorted(set(got) | set(study.paper) | set(big)):
         p = got.get(d)
         ours = "-" if p is None else f"{p.psnr:.2f}/{p.ssim:.4f}"
         name = p.model if p else "(not shipped)"
         ref = study.paper.get(d)
-        lines.append(f"| {d} | {name} | {ours} | {'-' if ref is None else f'{ref:.2f}'} |")
-    return "\n".join(lines)
+        b = big.get(d)
+        cell = (" -" if b is None else f" {b.psnr:.2f}/{b.ssim:.4f}") + " |" if big else ""
+        lines.append(f"| {d} | {name} | {ours} |{cell} "
+                     f"{'-' if ref is None else f'{ref:.2f}'} |")
+    return MarkdownText("\n".join(lines))
 
 
-def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)) -> str:
+def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4)
+                      ) -> MarkdownText:
     """PSNR of each output d and of the ensemble, ours and the paper's, one column pair per
     scale."""
     head = ["d"]
+    bigs = {s: study.curve(s, paper_scale=True) for s in scales}
     for s in scales:
-        head += [f"x{s} ours", f"x{s} paper"]
+        head += [f"x{s} ours", *([f"x{s} {BIG}"] if bigs[s] else []), f"x{s} paper"]
     lines = [*_note(study), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     curves = {s: study.curve(s) for s in scales}
     depth = max([len(c.single_psnr) for c in curves.values() if c] + [16])
@@ -182,16 +223,20 @@ def ensemble_markdown(study: EnsembleStudy, scales: tuple[int, ...] = (2, 3, 4))
             ref = c.paper_single if c else None
             if c is None and study.set == "Set5":
                 ref = paper.SINGLE_OUTPUTS_SET5.get(s)
-            row += [fmt(c.single_psnr if c else None, i), fmt(ref, i)]
+            big = bigs[s]
+            row += [fmt(c.single_psnr if c else None, i),
+                    *([fmt(big.single_psnr, i)] if big else []), fmt(ref, i)]
         lines.append("| " + " | ".join(row) + " |")
     row = ["**ensemble**"]
     for s in scales:
         c = curves[s]
         ref = paper.ENSEMBLE_SET5.get(s) if study.set == "Set5" else None
+        big = bigs[s]
         row += ["-" if c is None else f"**{c.ensemble_psnr:.2f}**",
+                *([f"**{big.ensemble_psnr:.2f}**"] if big else []),
                 "-" if ref is None else f"{ref:.2f}"]
     lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+    return MarkdownText("\n".join(lines))
 
 
 def benchmark_figure(study: BenchmarkStudy, scale: int) -> Figure:
@@ -217,6 +262,11 @@ def benchmark_figure(study: BenchmarkStudy, scale: int) -> Figure:
                        hatch=None if source == "ours" else "//", edgecolor="black",
                        linewidth=0.4, label=label)
                 values.append(row.psnr)
+        big = study.get(set_name, scale, "DRCN", PAPER_SCALE_SOURCE)
+        if big is not None:  # right of the DRCN pair
+            ax.bar(i + 3.5 * width, big.psnr, width, color=BIG_COLOUR, edgecolor="black",
+                   linewidth=0.4, label=None if i else f"DRCN {BIG}")
+            values.append(big.psnr)
     ax.set_xticks(range(len(study.sets)))
     ax.set_xticklabels(study.sets)
     if values:
@@ -292,23 +342,40 @@ def output_figure(pair: SRPair, predictions: Prediction | None,
                      title=f"{pair.name} x{pair.scale}: output y_{d} beside the ensemble")
 
 
+def start_weights(sidecar: Mapping[str, object], depth: int) -> np.ndarray:
+    """The w_d a model started from: 1/D (the model's initialisation), or, for a depth grown
+    from ``recursions_start`` = s during training, 1/s on the first s and 0 on the others (each
+    later w_d starts at 0 when its recursion is switched on)."""
+    start = (sidecar.get("preset") or {}).get("recursions_start")  # type: ignore[union-attr]
+    if not start:
+        return np.full(depth, 1.0 / depth)
+    return np.array([1.0 / start if d < start else 0.0 for d in range(depth)])
+
+
 def ensemble_weights_figure(models: Mapping[str, tuple[object, dict]]) -> Figure:
     """The learned ensemble weights w_d of each recursive-supervision DRCN in ``models``
-    (bars per d), with the 1/D they started from; says so when there is none."""
-    nets = {n: m for n, (m, _s) in models.items()
+    (bars per d), with the values they started from (black ticks, from each sidecar's preset:
+    1/D, or 1 on w_1 and 0 on the others for a depth grown from 1); says so when there is none.
+    """
+    nets = {n: (m, s) for n, (m, s) in models.items()
             if getattr(m, "ensemble_weights", None) is not None}
     fig, axes = new_figure(1, 1, size=(7.0, 3.6))
     ax = axes[0, 0]
     width = 0.8 / max(len(nets), 1)
-    for i, (name, net) in enumerate(nets.items()):
+    starts = set()
+    for i, (name, (net, side)) in enumerate(nets.items()):
         w = net.ensemble_weights.detach().float().cpu().numpy()  # type: ignore[union-attr]
-        ax.bar(np.arange(1, len(w) + 1) + (i - (len(nets) - 1) / 2) * width, w, width,
-               label=f"{name} (sum {w.sum():.2f})")
-        ax.axhline(1 / len(w), color="grey", linestyle=":", linewidth=1)
+        x = np.arange(1, len(w) + 1) + (i - (len(nets) - 1) / 2) * width
+        ax.bar(x, w, width, label=f"{name} (sum {w.sum():.2f})")
+        w0 = start_weights(side, len(w))
+        starts.add("1/D" if np.allclose(w0, w0[0]) else f"{w0[0]:g} on w_1, 0 on the others")
+        ax.plot(x, w0, "_", color="black", markersize=8)
+    ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("intermediate output d")
     ax.set_ylabel("learned weight w_d")
-    ax.set_title("Learned ensemble weights w_d (dotted: the 1/D they started from)"
-                 if nets else "No model with an ensemble to show", fontsize=10)
+    ax.set_title(f"Learned ensemble weights w_d (ticks: where they started, "
+                 f"{' / '.join(sorted(starts))})" if nets else
+                 "No model with an ensemble to show", fontsize=10)
     if nets:
         ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
