@@ -13,6 +13,7 @@ from drcn_lib.settings import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IMAGES = {"image/png", "image/jpeg"}  # photos may be stored as JPEG to keep a lesson light
+MAX_BYTES = 1_000_000
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -42,3 +43,30 @@ def test_committed_lesson_is_valid_nbformat(path) -> None:  # noqa: ANN001
     """A cell id in an nbformat 4.4 notebook (the Colab cell once had one) is invalid JSON to
     JupyterLab, which logs "Notebook JSON is invalid" on opening the lesson."""
     nbformat.validate(nbformat.read(path, as_version=4))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_lesson_is_at_most_1_mb(path) -> None:  # noqa: ANN001
+    size = path.stat().st_size
+    assert size <= MAX_BYTES, f"{path.name} is {size / 1e6:.2f} MB; downsize its pictures"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_lesson_opens_with_goals_and_time(path) -> None:  # noqa: ANN001
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells[:6] if c.cell_type == "markdown")
+    headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("##")]
+    assert headings[:2] == ["Goals", "Time"], f"{path.name} opens with {headings[:2]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_widgets_render_from_saved_state(path) -> None:  # noqa: ANN001
+    """Every widget a cell shows is in the saved widget state (nbviewer draws it from there)."""
+    nb = nbformat.read(path, as_version=4)
+    shown = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    state = nb.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    missing = [m for m in shown if m not in state]
+    assert not missing, f"{path.name}: {len(missing)} widgets without saved state"

@@ -228,3 +228,18 @@ def test_keep_refuses_a_bad_name(tmp_path) -> None:
     with pytest.raises(ValueError, match="Python name"):
         keep.save("my piece", "x = 1", keep.keep_path(tmp_path))
     assert not keep.keep_path(tmp_path).exists()
+
+
+def test_keep_magic_runs_the_cell_then_saves_it(tmp_path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    shell = interactiveshell.InteractiveShell.instance()
+    keep.load_ipython_extension(shell)
+    monkeypatch.chdir(tmp_path)
+    assert shell.run_cell("%%keep Embedding\nclass Embedding:\n    kind = 'mine'\n").success
+    assert shell.user_ns["Embedding"].kind == "mine"
+    assert "kind = 'mine'" in keep.read_blocks(tmp_path / "mydrcn.py")["Embedding"]
+    # A cell that fails is not kept, and the cell fails.
+    assert not shell.run_cell("%%keep Inference\nraise ValueError('typo')\n").success
+    assert "Inference" not in keep.read_blocks(tmp_path / "mydrcn.py")
+    assert not shell.run_cell("%%keep\nx = 1\n").success  # the name is required

@@ -61,3 +61,12 @@ def test_identity_recursion_keeps_every_state_equal_to_h0() -> None:
     assert len(fig.axes) == 2
     with pytest.raises(DRCNError, match="all zeros"):
         vr.state_trace(f2, torch.zeros(1, 4, 9, 9))
+
+
+def test_ensemble_weights_figure_states_the_largest_weight_and_the_sum() -> None:
+    from drcn_lib.viz.recursion import ensemble_weights_figure
+
+    fig = ensemble_weights_figure(torch.tensor([0.5, -0.2, 0.7]))
+    title = fig.axes[0].get_title()
+    assert "w_3 is the largest (0.70)" in title and "sum to 1.00" in title
+    assert not any("1/D" in t.get_text() for t in fig.axes[0].texts)

@@ -102,3 +102,50 @@ class MyDRCN(nn.Module):
         ys = torch.stack([self.f3(h) + x for h in states])  # the skip, on every y_d
         y = (self.w.view(-1, 1, 1, 1, 1) * ys).sum(dim=0)
         return SROutput(outputs=ys, ensemble=y)
+
+
+# ---------------------------------------------------------------- worked answers of the exercises
+
+
+def exercise_00() -> int:
+    """Lesson 00: Table 2 scores Set5, Set14, B100 and Urban100 at every scale (T91 trains)."""
+    from drcn_lib.data.registry import SETS
+
+    return sum(len(SETS[name].files) for name in ("Set5", "Set14", "B100", "Urban100"))
+
+
+def exercise_01(offset: float = 2.0) -> float:
+    """Lesson 01: every pixel off by ``offset`` gives MSE = offset^2, whatever the image, so
+    PSNR = 10 log10(255^2 / offset^2) = 20 log10(255 / offset) dB."""
+    import math
+
+    return 20 * math.log10(255 / abs(offset))
+
+
+def exercise_02(filters: int = 32) -> int:
+    """Lesson 02: conv1 has 1*9*F weights + F biases, conv2 F*9*F + F."""
+    return (9 * filters + filters) + (9 * filters * filters + filters)
+
+
+def exercise_03(filters: int = 64, recursions: int = 100) -> int:
+    """Lesson 03: f2 is ONE F -> F 3x3 convolution, F*9*F weights + F biases, for any D."""
+    del recursions  # the point of the exercise: D does not enter
+    return 9 * filters * filters + filters
+
+
+def exercise_04(gain: float = 0.9, recursions: int = 12) -> float:
+    """Lesson 04: from H_{D-1} down to H_1 the gradient crosses W = g I (D - 2) times."""
+    return gain ** (recursions - 2)
+
+
+def exercise_05() -> str:
+    """Lesson 05: the learned w_d were trained to make the ensemble good, so replacing them by
+    1/D makes it worse: "lower" (the cell after the prediction measures by how much)."""
+    return "lower"
+
+
+def exercise_06(pair, threshold: float = 2.0) -> float:  # noqa: ANN001 - an SRPair
+    """Lesson 06: the share of pixels whose residual |HR - bicubic| is below ``threshold``."""
+    import numpy as np
+
+    return float(np.mean(np.abs(pair.hr_y - pair.bicubic_y) < threshold))

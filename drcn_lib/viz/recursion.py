@@ -1,7 +1,8 @@
 """Pictures of recursion: the unfolded inference net, the receptive field it buys, its cost.
 
-* :func:`draw_unfolded`: Figure 3 of the paper in boxes and arrows for any D: f1, the shared
-  convolution g applied D times (one weight box W feeding every copy), f3 and the skip;
+* :func:`draw_unfolded`: the unfolded inference net (the paper's Figure 2) in boxes and arrows
+  for any D: f1, the shared convolution g applied D times (one weight box W feeding every
+  copy), f3 and the skip;
   ``outputs="all"`` adds the D intermediate predictions y_d of recursive supervision;
 * :func:`receptive_field_figure`: the 2(D + 4) + 1 pixel square one output pixel sees, drawn on
   an image, beside the curves of receptive field and parameters versus D (the depth slider of
@@ -62,7 +63,8 @@ def _shown_recursions(recursions: int, max_shown: int) -> list[int | None]:
 
 
 def draw_unfolded(recursions: int, max_shown: int = 6, outputs: str = "last") -> Figure:
-    """The inference net unfolded D times, as a chain of boxes (the paper's Figure 3).
+    """The inference net unfolded D times, as a chain of boxes (the paper's Figure 2; the
+    skip and the D outputs are Figure 3(a)).
 
     Args:
         recursions: D, the number of times the shared convolution g is applied.
