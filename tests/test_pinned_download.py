@@ -143,6 +143,15 @@ def test_a_server_that_never_answers_times_out_fast(monkeypatch, root: Path) -> 
     _absent(root)
 
 
+def test_no_connection_is_said_in_the_systems_words(monkeypatch, root: Path) -> None:
+    monkeypatch.setenv("DRCN_DATA_URL", closed_port_url())
+    monkeypatch.delenv("DRCN_OFFLINE", raising=False)
+    with pytest.raises(DataError, match=r"no connection to 127\.0\.0\.1:\d+ \(Connection refused\)"
+                                        r"\)\. Without network, .*--from DIR_OR_ARCHIVE"):
+        download_pinned("Set5", data_root=root, verbose=False, progress=False)
+    _absent(root)
+
+
 @needs_images
 def test_a_server_that_drips_bytes_is_cut_by_the_deadline(server, monkeypatch, root) -> None:
     """One byte every 0.3 s never trips the 5 s per-read timeout; the 1 s deadline ends it."""
