@@ -334,3 +334,13 @@ def test_ensure_set_refuses_a_wrong_image_by_name(monkeypatch, root: Path) -> No
     with pytest.raises(DataError, match=r"(?s)Set5 .* fails its checksums.*baby\.png: pixels"):
         ensure_set("Set5", data_root=root)
     assert (root / "Set5" / "baby.png").read_bytes() == other.read_bytes()
+
+
+@needs_images
+def test_drcn_eval_downloads_a_missing_set_first(server, root: Path) -> None:
+    """``drcn eval`` scores the paper's images: fetched when missing, never the stand-ins."""
+    from drcn_lib.evaluate import set_images
+
+    assert set_images("Set5", data_root=root) == [root / "Set5" / f
+                                                  for f in registry.SETS["Set5"].files]
+    assert registry.verify_set("Set5", root) == []
