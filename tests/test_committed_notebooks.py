@@ -12,15 +12,16 @@ import pytest
 from drcn_lib.settings import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IMAGES = {"image/png", "image/jpeg"}  # photos may be stored as JPEG to keep a lesson light
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_committed_lesson_shows_its_figures(path) -> None:  # noqa: ANN001
     nb = nbformat.read(path, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    pictures = sum("image/png" in o.get("data", {}) for o in outputs)
+    pictures = sum(bool(IMAGES & set(o.get("data", {}))) for o in outputs)
     text_only = [o["data"]["text/plain"] for o in outputs
-                 if "image/png" not in o.get("data", {})
+                 if not IMAGES & set(o.get("data", {}))
                  and str(o.get("data", {}).get("text/plain", "")).startswith("<Figure size")]
     assert pictures >= 1, f"{path.name} is committed without any figure"
     assert not text_only, f"{path.name} stores figures as text: {text_only[:2]}"

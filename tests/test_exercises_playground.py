@@ -28,7 +28,12 @@ def test_the_best_output_is_right_and_others_are_not(capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Right: y_2 scores") and "ensemble of all 3" in out
     assert not check_best_recursion(3, pred, problem)
-    assert "y_3 scores" in capsys.readouterr().out
+    wrong = capsys.readouterr().out
+    assert "y_3 scores" in wrong and "1 other output scores higher" in wrong
+    assert "y_2" not in wrong  # the best output is never named for a wrong answer
+    assert not check_best_recursion(1, pred, problem)
+    wrong = capsys.readouterr().out
+    assert "2 other outputs score higher" in wrong and "y_2" not in wrong
 
 
 def test_ties_within_display_precision_count() -> None:

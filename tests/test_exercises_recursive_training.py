@@ -78,3 +78,19 @@ def test_alpha(capsys):
     assert "cosine" in said(capsys)
     assert check_alpha(0, progress=0.8)
     assert "reached 0" in said(capsys)
+
+
+def test_beta_for_mean(capsys):
+    from drcn_lib.course.exercises.recursive_training import beta_for_mean, check_beta_for_mean
+
+    right = beta_for_mean(1e-4, 41)
+    assert check_beta_for_mean(right) and check_beta_for_mean(f"{right:.3g}")
+    assert said(capsys).startswith("Right:")
+    for wrong, hint in [(1e-4, "paper's beta"), (1e-4 * 1681, "upside down"),
+                        (1e-4 / 41, "more pixels than one side"), (1e-4 / 961, "not 31x31"),
+                        (1e-9, "is not it"), (None, "answer with a number")]:
+        assert not check_beta_for_mean(wrong)
+        message = said(capsys)
+        assert message.startswith("Not yet:") and hint in message
+        for shown in (f"{right:.3g}", f"{right:.2e}", f"{right:.3e}", "5.95e-08", "5.9e-08"):
+            assert shown not in message

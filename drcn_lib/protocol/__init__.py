@@ -12,3 +12,7 @@ __all__ = [
     "SRPair", "benchmark_pair", "imresize", "load_image", "modcrop", "psnr_y", "rgb_to_ycbcr",
     "save_image", "shave", "ssim_y", "to_y", "ycbcr_to_rgb",
 ]
+
+from drcn_lib.lazy import submodule_getattr  # noqa: E402
+
+__getattr__ = submodule_getattr(__name__)  # dl.protocol.other_resizers, imported on first use

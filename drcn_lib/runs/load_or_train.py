@@ -117,11 +117,11 @@ def train_or_reuse(
     """
     done = finished_result(out)
     if done is not None:
-        log(f"Reusing the finished run {_short(out)} ({describe_run(done.sidecar)})")
+        log(f"Reusing the finished run {cfg.name!r} ({describe_run(done.sidecar)})")
         return done
     resume = (out / CHECKPOINT).is_file()
     log(f"{'Resuming' if resume else 'Training'} {cfg.name!r} ({cfg.steps} steps, "
-        f"D={cfg.recursions}, {cfg.filters} filters) in {_short(out)}")
+        f"D={cfg.recursions}, {cfg.filters} filters) in {_short(out.parent)}")
     out.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     engine_log = log if verbose else lines.append

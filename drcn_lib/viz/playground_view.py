@@ -6,7 +6,7 @@
     status line (model, crop note, or the reason a file was refused)
     recursion d  ----o-----------
     PSNR line (CSS class drcn-psnr)          download links
-    picture: the figure (drcn_lib.viz.playground_figure.depth_figure) as a PNG Image widget
+    picture: the figure (drcn_lib.viz.playground_figure.depth_figure) as a JPEG Image widget
 
 Changing the image, scale or mode runs ONE forward pass
 (:func:`drcn_lib.course.playground.run_model`);
@@ -16,7 +16,7 @@ that tests call without a browser; the widget events only forward to them. At th
 and only here, errors become a red line in the notebook instead of a traceback that would
 otherwise go to JupyterLab's log console where a learner never sees it.
 
-The figure is shown as PNG bytes in an ``ipywidgets.Image``, not through an ``Output`` widget:
+The figure is shown as JPEG bytes in an ``ipywidgets.Image``, not through an ``Output`` widget:
 no dependence on the notebook's matplotlib backend, and no Output-widget capture, which under
 nbclient (tools/run_notebooks.py, the reliability suite) can stall a cell until its timeout
 (nbclient answers Output-widget updates on the shell socket while it awaits the cell's reply).
@@ -38,7 +38,7 @@ from drcn_lib.course import playground as play
 from drcn_lib.engine.prediction import Prediction
 from drcn_lib.errors import DRCNError
 from drcn_lib.protocol.image_io import load_image
-from drcn_lib.viz.playground_figure import depth_figure, difference_limit, figure_png, zoom_box
+from drcn_lib.viz.playground_figure import depth_figure, difference_limit, figure_jpeg, zoom_box
 
 ModelFor = Callable[[int], tuple[nn.Module, str]]
 """``scale -> (model, sentence saying which model)``, e.g. :func:`playground_model`."""
@@ -83,7 +83,7 @@ class Playground(widgets.VBox):
         self.status = widgets.HTML()
         self.psnr = widgets.HTML()
         self.download = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout={"max_width": "100%"})
+        self.picture = widgets.Image(format="jpeg", layout={"max_width": "100%"})
         for w, cls in [(self, "drcn-playground"), (self.depth, "drcn-depth"),
                        (self.psnr, "drcn-psnr"), (self.status, "drcn-status"),
                        (self.picture, "drcn-figure"), (self.download, "drcn-download")]:
@@ -141,7 +141,7 @@ class Playground(widgets.VBox):
                                play.download_name(problem, key), label)
             for key, y, label in [(d, pred.at(d), f"y_{d}"),
                                   ("ensemble", pred.ensemble, "ensemble (DRCN's final output)")])
-        self.picture.value = figure_png(self.figure)
+        self.picture.value = figure_jpeg(self.figure)
 
     # -- internals -----------------------------------------------------------------------------
 

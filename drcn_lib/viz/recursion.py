@@ -308,3 +308,26 @@ def state_trace_figure(traces: Mapping[str, StateTrace], title: str = "") -> Fig
     fig.suptitle(title or "Identity init: every H_d starts equal to H_0", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def ensemble_weights_figure(weights: torch.Tensor | np.ndarray, title: str = "") -> Figure:
+    """Bars of the ensemble weights w_d of y = sum_d w_d y_d, d = 1..D, negative ones in red.
+
+    No reference line: where the weights started is the training recipe's choice (the paper
+    does not say), so the caller states it in words.
+    """
+    w = (weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor)
+         else np.asarray(weights, dtype=float)).ravel()
+    fig, axes = new_figure(size=(6.5, 3.4))
+    ax: Axes = axes[0, 0]
+    d = np.arange(1, len(w) + 1)
+    ax.bar(d, w, color=["#c0392b" if v < 0 else "#2e86c1" for v in w])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(d)
+    ax.set_xlabel("recursion d")
+    ax.set_ylabel("w_d")
+    top = int(np.argmax(np.abs(w))) + 1
+    ax.set_title(title or f"Learned w_d: w_{top} is the largest ({w[top - 1]:.2f}); "
+                          f"they sum to {w.sum():.2f}")
+    fig.tight_layout()
+    return fig

@@ -20,8 +20,9 @@ def check_best_recursion(answer: object, pred: Prediction, problem: Problem) -> 
     """Q: which single output y_d has the highest PSNR on this image? Answer with d.
 
     Any d within :data:`TIE_DB` of the best counts (the PSNR line shows two decimals). Prints
-    right or wrong and why (the PSNRs of the best, the answered and the last output, and the
-    ensemble's); returns whether ``answer`` is right.
+    right and why (the PSNRs of the best and the last output, and the ensemble's), or, for a
+    wrong answer, the answered output's PSNR and how many outputs beat it, never which one is
+    best; returns whether ``answer`` is right.
     """
     scores = psnrs(pred, problem)
     ds = depths(pred)
@@ -43,5 +44,8 @@ def check_best_recursion(answer: object, pred: Prediction, problem: Problem) -> 
                               f"{ds[-1]}.")
     if np.isclose(scores.at(d), scores.at(best), atol=TIE_DB, rtol=0.0):
         return verdict(True, why)
-    return verdict(False, f"y_{d} scores {scores.at(d):.2f} dB. Move the slider and read the PSNR "
-                          f"line for each d; {why.split(';')[0]}.")
+    higher = sum(scores.at(k) > scores.at(d) + TIE_DB for k in ds)
+    return verdict(False, f"y_{d} scores {scores.at(d):.2f} dB, and {higher} other output"
+                          f"{'s score' if higher > 1 else ' scores'} higher. Move the slider "
+                          "and read the PSNR line for each d, or look at "
+                          "dl.course.playground.psnrs(...) for every d.")

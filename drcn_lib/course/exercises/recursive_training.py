@@ -133,3 +133,40 @@ def check_alpha(answer: object, progress: float = 0.3) -> bool:
         return verdict(False, "that is the cosine schedule; the course uses the linear one.")
     return verdict(False, f"{value:g} is not it. Look at dl.alpha_schedule's default "
                           f"arguments or the plot above.")
+
+
+def beta_for_mean(beta: float = 1e-4, patch: int = 41) -> float:
+    """The beta that keeps the paper's balance between data terms and decay when the squared
+    errors are averaged over a patch's pixels (``reduction="mean"``) instead of summed per image
+    (the paper's unit, in which its beta = 1e-4 was set): the data terms shrink by patch^2."""
+    return beta / (patch * patch)
+
+
+def check_beta_for_mean(answer: object, beta: float = 1e-4, patch: int = 41) -> bool:
+    """Lesson 07: the paper's beta is for losses summed over each patch's pixels; which beta
+    keeps the same balance when they are averaged over the pixels instead? Right within 2%."""
+    expected = beta_for_mean(beta, patch)
+    value = as_number(answer)
+    if value is None:
+        return verdict(False, f"answer with a number such as 3e-5 (got {answer!r}).")
+    if _close(value, expected, rel=0.02, abs_=0.0):
+        return verdict(True, f"averaging over {patch}x{patch} = {patch * patch:,} pixels makes "
+                             f"l1 and l2 {patch * patch:,} times smaller; beta ||theta||^2 keeps "
+                             f"its size, so beta must shrink as much: {beta:g} / "
+                             f"{patch * patch:,}.")
+    if _close(value, beta, rel=0.02, abs_=0.0):
+        return verdict(False, "that is the paper's beta, for summed errors. Does averaging "
+                              "over the pixels change the size of l1 and l2? Of beta "
+                              "||theta||^2?")
+    if value > beta:
+        return verdict(False, "upside down: averaging makes the data terms SMALLER, so the "
+                              "decay would weigh more unless beta shrinks too.")
+    if _close(value, beta / patch, rel=0.02, abs_=0.0):
+        return verdict(False, "a patch has more pixels than one side: the mean divides by "
+                              "all of them.")
+    for side in (31, 21, 33):
+        if side != patch and _close(value, beta / (side * side), rel=0.02, abs_=0.0):
+            return verdict(False, f"the paper's beta was set for its own patches, "
+                                  f"{patch}x{patch}, not {side}x{side}.")
+    return verdict(False, f"{value:g} is not it. How many times smaller is a patch's mean "
+                          "squared error than its sum? beta must shrink by the same factor.")
