@@ -57,10 +57,11 @@ def bicubic_predictor(pair: SRPair) -> Prediction[np.ndarray]:
 
 
 def set_images(name: str, data_root: Path | None = None) -> list[Path]:
-    """The sorted image files of set ``name`` (``DataError`` naming the fix when it is missing)."""
-    from drcn_lib.data.registry import find_set
+    """The sorted image files of set ``name``, every pixel checksum verified; a missing set is
+    downloaded from its pinned URLs when online, else a ``DataError`` names the fix."""
+    from drcn_lib.data.ensure import ensure_set
 
-    return find_set(name, data_root=data_root)
+    return ensure_set(name, fallback=False, data_root=data_root)
 
 
 def model_predictor(

@@ -143,6 +143,15 @@ def test_a_server_that_never_answers_times_out_fast(monkeypatch, root: Path) -> 
     _absent(root)
 
 
+def test_no_connection_is_said_in_the_systems_words(monkeypatch, root: Path) -> None:
+    monkeypatch.setenv("DRCN_DATA_URL", closed_port_url())
+    monkeypatch.delenv("DRCN_OFFLINE", raising=False)
+    with pytest.raises(DataError, match=r"no connection to 127\.0\.0\.1:\d+ \(Connection refused\)"
+                                        r"\)\. Without network, .*--from DIR_OR_ARCHIVE"):
+        download_pinned("Set5", data_root=root, verbose=False, progress=False)
+    _absent(root)
+
+
 @needs_images
 def test_a_server_that_drips_bytes_is_cut_by_the_deadline(server, monkeypatch, root) -> None:
     """One byte every 0.3 s never trips the 5 s per-read timeout; the 1 s deadline ends it."""
@@ -325,3 +334,13 @@ def test_ensure_set_refuses_a_wrong_image_by_name(monkeypatch, root: Path) -> No
     with pytest.raises(DataError, match=r"(?s)Set5 .* fails its checksums.*baby\.png: pixels"):
         ensure_set("Set5", data_root=root)
     assert (root / "Set5" / "baby.png").read_bytes() == other.read_bytes()
+
+
+@needs_images
+def test_drcn_eval_downloads_a_missing_set_first(server, root: Path) -> None:
+    """``drcn eval`` scores the paper's images: fetched when missing, never the stand-ins."""
+    from drcn_lib.evaluate import set_images
+
+    assert set_images("Set5", data_root=root) == [root / "Set5" / f
+                                                  for f in registry.SETS["Set5"].files]
+    assert registry.verify_set("Set5", root) == []

@@ -198,7 +198,7 @@ def fetch_file(
     except requests.exceptions.ConnectionError as err:
         raise DataError(
             f"could not download {url}: no connection to {urlsplit(url).netloc} "
-            f"({_short(err)})"
+            f"({_root_reason(err)})"
         ) from err
     except requests.exceptions.RequestException as err:
         raise DataError(f"could not download {url}: {_short(err)}") from err
@@ -214,17 +214,35 @@ def fetch_file(
 
 def _partial_bytes(err: BaseException) -> int:
     """Bytes urllib3 had read into a chunk it then dropped (its ``IncompleteRead.partial``)."""
-    seen, todo = set(), [err]
+    for e in _chain(err):
+        if isinstance(getattr(e, "partial", None), int):
+            return e.partial
+    return 0
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """``err`` and every exception it wraps (args, ``reason``, cause, context), outermost first."""
+    seen, order, todo = set(), [], [err]
     while todo:
-        e = todo.pop()
+        e = todo.pop(0)
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(getattr(e, "partial", None), int):
-            return e.partial
+        order.append(e)
         todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(e, "reason", None)
+        todo += [reason] if isinstance(reason, BaseException) else []
         todo += [c for c in (e.__cause__, e.__context__) if c is not None]
-    return 0
+    return order
+
+
+def _root_reason(err: BaseException) -> str:
+    """The operating system's words for a failed connection ("Connection refused", "Name or
+    service not known"), else a short form of the error."""
+    for e in _chain(err):
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+    return _short(err)
 
 
 def _short(err: BaseException) -> str:

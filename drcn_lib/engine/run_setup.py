@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from drcn_lib.atomic import write_json
+from drcn_lib.data.ensure import ensure_set
 from drcn_lib.data.fallback import fallback_dir
 from drcn_lib.data.patches import PatchSpec, load_or_build_patches
 from drcn_lib.data.registry import find_set, set_status
@@ -41,7 +42,7 @@ from drcn_lib.engine.schedules import Plateau
 from drcn_lib.engine.trainable import LIBRARY, USER, check_user_model, model_record
 from drcn_lib.engine.unfolding import UnfoldedDRCN, unfolded
 from drcn_lib.engine.validation import Validator
-from drcn_lib.errors import ConfigError, StorageError, TrainingDiverged
+from drcn_lib.errors import ConfigError, DataError, StorageError, TrainingDiverged
 from drcn_lib.loss import decay_parameters
 from drcn_lib.model.factory import build_model
 from drcn_lib.settings import cache_root, data_root
@@ -271,6 +272,12 @@ def setup_run(
     check_device(cfg, pick_device(device).type)  # the gpu preset: no full run without CUDA
     if user_model is not None:
         check_user_model(user_model, cfg)
+    for name in dict.fromkeys((cfg.train_set, cfg.val_set)):
+        try:  # on disk and verified, or downloaded now, so that data_record tells the truth
+            ensure_set(name, fallback=False)
+        except DataError:
+            if not allow_fallback:
+                raise
     data = data_record(cfg)
     for role, fallback_role in (("train", "train"), ("val", "test")):
         if not data[role]["fallback"]:
