@@ -67,7 +67,7 @@ def colab_cell(repo_url: str | None = REPO_URL) -> str:
         *install,
         f'    os.environ.setdefault("DRCN_DATA", "{COLAB_DATA}")',
         "    import drcn_lib as dl",
-        '    dl.ensure_set("Set5")  # the paper\'s images, or stand-ins with a warning',
+        '    dl.ensure_set("Set5")  # the paper\'s images, else scikit-image\'s, with a warning',
     ])
 
 
