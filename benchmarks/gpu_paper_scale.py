@@ -122,7 +122,7 @@ def final_scores(model: torch.nn.Module, device: str, limit: int | None) -> dict
         except Exception as exc:  # a set absent on the GPU machine: say so, go on
             scores[name] = {"error": str(exc).splitlines()[0]}
             continue
-        psnr, ssim = score_model(model, images, 3, device, intermediates=False)["ensemble"]
+        psnr, ssim = score_model(model, images, 3, device, intermediates=False).ensemble
         scores[name] = {"psnr": psnr, "ssim": ssim, "images": len(images.images),
                         "complete": images.complete,
                         "paper_drcn": TABLE2[name][3]["DRCN"][0]}
