@@ -28,8 +28,16 @@ from drcn_lib.engine import (
     save_weights,
     train,
 )
-from drcn_lib.engine.prediction import predict_y
-from drcn_lib.errors import CheckpointError, DataError, DRCNError, ImageError, TrainingDiverged
+from drcn_lib.engine.prediction import Prediction, predict_y
+from drcn_lib.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    DRCNError,
+    ImageError,
+    StorageError,
+    TrainingDiverged,
+)
 from drcn_lib.evaluate import EvalRecord, bicubic_predictor, evaluate, format_table, model_predictor
 from drcn_lib.lazy import submodule_getattr
 from drcn_lib.loss import alpha_schedule, drcn_loss
@@ -46,7 +54,7 @@ from drcn_lib.pretrained import available as available_pretrained
 from drcn_lib.pretrained import pretrained
 from drcn_lib.protocol.colour import rgb_to_ycbcr, to_y, ycbcr_to_rgb
 from drcn_lib.protocol.image_io import load_image, save_image
-from drcn_lib.protocol.metrics import psnr_y, shave, ssim_y
+from drcn_lib.protocol.metrics import psnr_y, score, shave, ssim_y
 from drcn_lib.protocol.pairs import SRPair, benchmark_pair
 from drcn_lib.protocol.resize import imresize, modcrop
 from drcn_lib.settings import data_root, smoke_mode
@@ -57,14 +65,14 @@ __version__ = "0.1.0"
 __getattr__ = submodule_getattr(__name__)
 
 __all__ = [
-    "DRCN", "PRESETS", "SETS", "SRCNN", "CheckpointError", "Course", "DRCNError", "DataError",
-    "EmbeddingNet", "EvalRecord", "FallbackDataWarning", "ImageError", "InferenceNet",
-    "PatchSpec", "ReconstructionNet", "Runtime", "SROutput", "SRPair", "TrainConfig",
-    "TrainResult", "TrainingDiverged", "alpha_schedule", "available_pretrained",
-    "benchmark_pair", "bicubic_predictor", "choose_runtime", "conv_parameter_count",
-    "course_setup", "data_root", "download_set", "drcn_loss", "ensure_set", "evaluate", "find_set",
-    "format_table", "imresize", "load_image", "load_or_build_patches", "load_weights",
-    "model_predictor", "modcrop", "pick_device", "predict_y", "preset", "pretrained", "psnr_y",
-    "rgb_to_ycbcr", "save_image", "save_weights", "set_status", "shave", "smoke_mode", "ssim_y",
-    "to_y", "train", "ycbcr_to_rgb",
+    "CheckpointError", "ConfigError", "Course", "DRCN", "DRCNError", "DataError", "EmbeddingNet",
+    "EvalRecord", "FallbackDataWarning", "ImageError", "InferenceNet", "PRESETS", "PatchSpec",
+    "Prediction", "ReconstructionNet", "Runtime", "SETS", "SRCNN", "SROutput", "SRPair",
+    "StorageError", "TrainConfig", "TrainResult", "TrainingDiverged", "alpha_schedule",
+    "available_pretrained", "benchmark_pair", "bicubic_predictor", "choose_runtime",
+    "conv_parameter_count", "course_setup", "data_root", "download_set", "drcn_loss", "ensure_set",
+    "evaluate", "find_set", "format_table", "imresize", "load_image", "load_or_build_patches",
+    "load_weights", "modcrop", "model_predictor", "pick_device", "predict_y", "preset",
+    "pretrained", "psnr_y", "rgb_to_ycbcr", "save_image", "save_weights", "score", "set_status",
+    "shave", "smoke_mode", "ssim_y", "to_y", "train", "ycbcr_to_rgb",
 ]

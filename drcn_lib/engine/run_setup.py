@@ -199,15 +199,6 @@ def check_run(
     holds. A bad value answers here in a second, before any probe step or patch allocates."""
     cfg.validate()
     check_runtime_args(device, dtype, channels_last, recon_strategy)
-    dev = pick_device(device)
-    batch = max(1, cfg.batch_size // int(os.environ.get("WORLD_SIZE", "1") or 1))  # per process
-    need = step_memory_floor(cfg.arch, cfg.filters, cfg.recursions, batch, cfg.patch)
-    free = available_memory(dev)
-    if free is not None and need > free:
-        raise ConfigError(
-            f"one training step needs at least {need / 2**30:.1f} GiB for its feature maps "
-            f"(batch_size {batch}, patch {cfg.patch}, {cfg.filters} filters, D={cfg.recursions})"
-            f" but {dev} has {free / 2**30:.1f} GiB free; lower batch_size, patch or filters")
     check_folder(data_root(), "DRCN_DATA")
     check_folder(cache_root(), "DRCN_CACHE", writable=True)
     check_folder(out, "the output folder", writable=True)
@@ -222,6 +213,21 @@ def check_run(
             f"{out} already holds earlier weights ({', '.join(earlier)}) and no checkpoint to "
             "continue; pass overwrite=True (--force) to replace them, or choose another "
             "output folder")
+
+
+def check_memory(cfg: TrainConfig, device: str, world: int) -> None:
+    """Refuse a step whose feature maps alone exceed the free memory (a lower bound, see
+    :func:`~drcn_lib.engine.hardware.step_memory_floor`), before the timed probe runs one: a
+    batch or patch far too large would otherwise take the machine down, not fail."""
+    dev = pick_device(device)
+    batch = max(1, cfg.batch_size // world)  # each process holds its share
+    need = step_memory_floor(cfg.arch, cfg.filters, cfg.recursions, batch, cfg.patch)
+    free = available_memory(dev)
+    if free is not None and need > free:
+        raise ConfigError(
+            f"one training step needs at least {need / 2**30:.1f} GiB for its feature maps "
+            f"(batch_size {batch}, patch {cfg.patch}, {cfg.filters} filters, D={cfg.recursions})"
+            f" but {dev} has {free / 2**30:.1f} GiB free; lower batch_size, patch or filters")
 
 
 def _check_resume(cfg: TrainConfig, state: dict[str, Any], ckpt_path: Path) -> dict[str, Any]:
@@ -258,8 +264,9 @@ def setup_run(
     ``user_model`` is trained instead of the model the config describes (see trainable.py).
 
     Order: :func:`check_run` (values, folders), the checkpoint's config, then the data (which
-    says whether a patch fits the images), and only then the output folder, the timed probe
-    and the model. A run refused at any of these leaves no new folder behind."""
+    says whether a patch fits the images), :func:`check_memory`, and only then the output
+    folder, the timed probe and the model. A run refused at any of these leaves no new folder
+    behind."""
     check_run(cfg, out, resume, overwrite, device, dtype, channels_last, recon_strategy)
     check_device(cfg, pick_device(device).type)  # the gpu preset: no full run without CUDA
     if user_model is not None:
@@ -294,6 +301,9 @@ def setup_run(
     with _folder_errors("the validation images", data_root(), "point DRCN_DATA elsewhere"):
         validator = (Validator.for_set(cfg.val_set, cfg.scale, cfg.val_images)
                      if ctx.is_main else None)
+
+    if user_model is None:  # a learner's own model need not have the config's F and D
+        check_memory(cfg, ctx.device(device), ctx.world)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
