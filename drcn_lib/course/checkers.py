@@ -182,6 +182,15 @@ def run(module: nn.Module, *inputs: torch.Tensor) -> tuple[object, str]:
         return None, f"the forward pass failed: {type(exc).__name__}: {exc}"
 
 
+def compare(mine: nn.Module, reference: nn.Module, x: torch.Tensor, what: str
+            ) -> tuple[object, torch.Tensor, str]:
+    """The learner's output, the library's, and how they differ in words ("" when they agree)."""
+    out, problem = run(mine, x)
+    with torch.no_grad():
+        ref = reference(x)
+    return out, ref, problem or describe_difference(what, out, ref)
+
+
 def negative_conv_inputs(module: nn.Module, *inputs: torch.Tensor) -> list[str]:
     """Convolutions of ``module`` whose input has negative values.
 
@@ -258,10 +267,7 @@ def check_embedding(piece: object) -> bool:
     mine, problems = prepare(piece, reference, (FILTERS,), "Embedding(filters)", "your f1")
     if not problems:
         x = image_input()
-        out, problem = run(mine, x)
-        with torch.no_grad():
-            ref = reference(x)
-        problem = problem or describe_difference("your H_0 = f1(x)", out, ref)
+        out, ref, problem = compare(mine, reference, x, "your H_0 = f1(x)")
         if problem:
             problems.append(problem)
             problems += negative_conv_inputs(mine, x)
@@ -322,10 +328,7 @@ def check_reconstruction(piece: object) -> bool:
     mine, problems = prepare(piece, reference, (FILTERS,), "Reconstruction(filters)", "your f3")
     if not problems:
         h = feature_input()
-        out, problem = run(mine, h)
-        with torch.no_grad():
-            ref = reference(h)
-        problem = problem or describe_difference("your f3(H_d)", out, ref)
+        out, ref, problem = compare(mine, reference, h, "your f3(H_d)")
         if problem:
             problems.append(problem)
             problems += negative_conv_inputs(mine, h)

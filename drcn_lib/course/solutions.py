@@ -87,15 +87,9 @@ class SupervisedModel(nn.Module):
         return SROutput(outputs=ys, ensemble=y)
 
 
-class MyDRCN(nn.Module):
-    """DRCN (Fig. 3(a)): y_d = f3(H_d) + x for every d, y = sum_d w_d y_d."""
-
-    def __init__(self, recursions: int, filters: int) -> None:
-        super().__init__()
-        self.f1 = Embedding(filters)
-        self.f2 = Inference(filters, recursions)
-        self.f3 = Reconstruction(filters)
-        self.w = nn.Parameter(torch.full((recursions,), 1 / recursions))
+class MyDRCN(SupervisedModel):
+    """DRCN (Fig. 3(a)): the same pieces with the skip, y_d = f3(H_d) + x for every d,
+    y = sum_d w_d y_d."""
 
     def forward(self, x: torch.Tensor) -> SROutput:
         states = self.f2(self.f1(x))

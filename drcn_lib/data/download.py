@@ -39,7 +39,7 @@ from drcn_lib.data.registry import (
     pixel_sha256,
 )
 from drcn_lib.data.sources import MAX_FILE_BYTES, MAX_TOTAL_BYTES
-from drcn_lib.data.staging import install, staging
+from drcn_lib.data.staging import install, refuse_existing, staging
 from drcn_lib.errors import DataError, ImageError
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".jpg", ".jpeg")
@@ -318,11 +318,8 @@ def download_set(
     info = get_set(name)
     root = Path(data_root) if data_root is not None else settings.data_root()
     target = root / info.name
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise DataError(
-            f"{target} already exists; check it with verify_set({info.name!r}) or replace it "
-            f"with overwrite=True (CLI: {get_command(info.name)} --force)"
-        )
+    refuse_existing(target, overwrite, f"check it with verify_set({info.name!r}) or replace "
+                    f"it with overwrite=True (CLI: {get_command(info.name)} --force)")
     with staging(root, info.name) as stage:
         scratch = stage / "scratch"
         scratch.mkdir()

@@ -25,7 +25,7 @@ from drcn_lib.data.sources import (
     pinned_sources,
     read_timeout,
 )
-from drcn_lib.data.staging import install, staging
+from drcn_lib.data.staging import install, refuse_existing, staging
 from drcn_lib.errors import DataError
 
 
@@ -59,11 +59,8 @@ def download_pinned(
     info = get_set(name)
     root = Path(data_root) if data_root is not None else settings.data_root()
     target = root / info.name
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise DataError(
-            f"{target} already exists; check it with `drcn data` or replace it with "
-            f"`drcn download {info.name} --force`"
-        )
+    refuse_existing(target, overwrite, f"check it with `drcn data` or replace it with "
+                    f"`drcn download {info.name} --force`")
     if offline():
         raise DataError(f"{info.name}: not downloaded, DRCN_OFFLINE is set")
     sources = pinned_sources(info.name)

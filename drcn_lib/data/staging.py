@@ -103,3 +103,10 @@ def install(built: Path, target: Path, stage: Path) -> None:
         if old.exists():
             old.rename(target)
         raise
+
+
+def refuse_existing(target: Path, overwrite: bool, how: str) -> None:
+    """A non-empty set folder is replaced only when asked (``overwrite``); ``how`` says how to
+    check it or replace it."""
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise DataError(f"{target} already exists; {how}")
