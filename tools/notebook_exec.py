@@ -30,6 +30,12 @@ def ipc_client(nb: Any, workdir: Path, timeout: int) -> Iterator[Any]:
                            ip=str(Path(sockets) / "kernel"))
         # store_widget_state: sliders and their first picture render on nbviewer and in a
         # kernel-less JupyterLab instead of showing as ``IntSlider(...)`` text.
-        yield NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                             store_widget_state=True,
-                             resources={"metadata": {"path": str(workdir)}})
+        try:
+            yield NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                 store_widget_state=True,
+                                 resources={"metadata": {"path": str(workdir)}})
+        finally:
+            # The client does not own a kernel manager it was given, so it leaves the kernel
+            # running: stop it here, or every run leaves a busy kernel behind.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
