@@ -67,18 +67,3 @@ def test_the_total_training_time_matches_the_sidecars() -> None:
     help_line = re.search(r"make weights - .*?\((\d+) min in all", makefile)
     assert help_line, "the Makefile's help for `make weights` no longer states the time"
     assert int(help_line.group(1)) == _total_minutes()
-
-
-HISTORY = re.compile(r"session ?\d|this session|the issue\b", re.IGNORECASE)
-
-
-def test_the_docs_describe_the_code_not_how_it_was_made() -> None:
-    """README, docs and benchmarks speak of DRCN and the measurements, not of their making."""
-    files = [REPO_ROOT / "README.md", REPO_ROOT / "Makefile",
-             *sorted((REPO_ROOT / "docs").glob("*.md")),
-             *sorted((REPO_ROOT / "benchmarks").glob("*.md")),
-             *sorted((REPO_ROOT / "benchmarks").glob("*.py"))]
-    found = [f"{path.relative_to(REPO_ROOT)}:{n}: {line.strip()}"
-             for path in files
-             for n, line in enumerate(path.read_text().splitlines(), 1) if HISTORY.search(line)]
-    assert not found, "\n".join(found)
